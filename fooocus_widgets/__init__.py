@@ -1,0 +1,44 @@
+"""fooocus-widgets: a Fooocus-style SDXL panel for Jupyter that keeps its state in the notebook.
+
+``import fooocus_widgets`` stays light: the widget and its Jupyter dependencies load on first
+use, torch and diffusers only at the first generation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .state import LoraSlot, PanelState, StateError, StateValidationError
+from .stores import FileStore, ImageStore, MemoryStore, StateRecoveryWarning, StateStore, StoredState
+
+if TYPE_CHECKING:
+    from .panel import FooocusPanel
+
+__all__ = [
+    "FileStore",
+    "FooocusPanel",
+    "ImageStore",
+    "LoraSlot",
+    "MemoryStore",
+    "PanelState",
+    "StateError",
+    "StateRecoveryWarning",
+    "StateStore",
+    "StateValidationError",
+    "StoredState",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FooocusPanel":  # imports anywidget/ipywidgets only when a panel is wanted
+        from .panel import FooocusPanel
+
+        return FooocusPanel
+    raise AttributeError(f"module 'fooocus_widgets' has no attribute {name!r}")
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where Jupyter finds the prebuilt lab extension shipped in this package."""
+    return [{"src": "labextension", "dest": "fooocus-widgets"}]

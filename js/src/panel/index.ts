@@ -1,0 +1,178 @@
+/**
+ * The FooocusPanel front end (anywidget ESM): builds the panel's DOM, binds every control to
+ * the model's traits and sends the action buttons to the kernel as custom messages.
+ */
+
+import type { AnyModel, RenderProps } from '@anywidget/types';
+import { PANEL_READY_EVENT, type PanelReadyDetail } from '../common/events';
+import { Binder } from './bind';
+import { loraSlots, seedControl, stylePicker } from './controls';
+import { field, h, sizeLabel } from './dom';
+import type { PanelModel } from './model';
+import './panel.css';
+
+type Model = AnyModel<PanelModel>;
+
+/** A collapsible section of the side column. */
+function section(title: string, open: boolean, children: HTMLElement[], name: string): HTMLDetailsElement {
+  const details = h('details', 'fw-section', { 'data-fw-section': name }, [
+    h('summary', 'fw-summary', {}, [title]),
+    ...children
+  ]);
+  details.open = open;
+  return details;
+}
+
+/**
+ * JupyterLab's notebook cancels a plain Enter typed into a textarea inside a cell's output
+ * (it guards Shift+Enter): keep Enter inside our text fields.
+ */
+function keepEnter(b: Binder, el: HTMLElement): void {
+  b.listen(el, 'keydown', (ev: KeyboardEvent) => {
+    if (ev.key === 'Enter' && !ev.ctrlKey && !ev.metaKey && !ev.altKey) ev.stopPropagation();
+  });
+}
+
+function numberInput(attrs: Record<string, string>): HTMLInputElement {
+  return h('input', 'fw-input fw-number', { type: 'number', ...attrs });
+}
+
+function buildSettings(b: Binder, m: Model): HTMLElement {
+  const performance = h('select', 'fw-input', { 'data-fw': 'performance' });
+  b.select('performance', performance, () => m.get('choices').performances ?? []);
+  const ratio = h('select', 'fw-input', { 'data-fw': 'aspect-ratio' });
+  b.select('aspect_ratio', ratio, () => m.get('choices').aspect_ratios ?? [], sizeLabel);
+  const count = numberInput({ min: '1', max: '32', step: '1', 'data-fw': 'image-number' });
+  b.number('image_number', count);
+  const format = h('select', 'fw-input', { 'data-fw': 'output-format' });
+  b.select('output_format', format, () => m.get('choices').output_formats ?? []);
+  const negative = h('textarea', 'fw-input fw-negative', {
+    rows: '2', 'data-fw': 'negative-prompt', placeholder: 'Describe what you do not want to see'
+  });
+  b.text('negative_prompt', negative);
+  keepEnter(b, negative);
+  return section('Settings', true, [
+    field('Performance', performance),
+    field('Aspect ratio', ratio),
+    h('div', 'fw-grid2', {}, [field('Image number', count), field('Output format', format)]),
+    field('Negative prompt', negative),
+    seedControl(b)
+  ], 'settings');
+}
+
+function buildModels(b: Binder, m: Model): HTMLElement {
+  const base = h('select', 'fw-input', { 'data-fw': 'base-model' });
+  b.select('base_model', base, () => ['', ...(m.get('choices').models ?? [])], v => (v === '' ? 'Choose a model' : v));
+  const refresh = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'refresh', title: 'Look for new model files' }, ['Refresh']);
+  b.listen(refresh, 'click', () => m.send({ type: 'refresh' }));
+  const hint = h('div', 'fw-hint', { 'data-fw': 'models-hint' });
+  const showHint = (): void => {
+    hint.textContent = m.get('choices').models_hint ?? '';
+    hint.hidden = !hint.textContent;
+  };
+  b.watch('choices', showHint);
+  showHint();
+  return section('Models', true, [
+    field('Base model', h('div', 'fw-row', {}, [base, refresh])),
+    hint,
+    h('div', 'fw-label', {}, ['LoRAs']),
+    loraSlots(b)
+  ], 'models');
+}
+
+function buildAdvanced(b: Binder, m: Model): HTMLElement {
+  const gRange = h('input', 'fw-range', { type: 'range', min: '1', max: '30', step: '0.1', 'aria-label': 'Guidance scale slider' });
+  const guidance = numberInput({ min: '1', max: '30', step: '0.1', 'data-fw': 'guidance-scale' });
+  b.number('guidance_scale', guidance, gRange);
+  const sRange = h('input', 'fw-range', { type: 'range', min: '0', max: '30', step: '0.1', 'aria-label': 'Sharpness slider' });
+  const sharpness = numberInput({ min: '0', max: '30', step: '0.1', 'data-fw': 'sharpness' });
+  b.number('sharpness', sharpness, sRange);
+  const sampler = h('select', 'fw-input', { 'data-fw': 'sampler' });
+  b.select('sampler', sampler, () => m.get('choices').samplers ?? []);
+  const scheduler = h('select', 'fw-input', { 'data-fw': 'scheduler' });
+  b.select('scheduler', scheduler, () => m.get('choices').schedulers ?? []);
+  const clipSkip = numberInput({ min: '1', max: '12', step: '1', 'data-fw': 'clip-skip' });
+  b.number('clip_skip', clipSkip);
+  return section('Advanced', false, [
+    field('Guidance scale', h('div', 'fw-row', {}, [gRange, guidance])),
+    field('Sharpness', h('div', 'fw-row', {}, [sRange, sharpness])),
+    h('div', 'fw-grid2', {}, [field('Sampler', sampler), field('Scheduler', scheduler)]),
+    field('CLIP skip', clipSkip)
+  ], 'advanced');
+}
+
+function buildErrorArea(b: Binder, m: Model): HTMLElement {
+  const text = h('span', 'fw-error-text');
+  const dismiss = h('button', 'fw-dismiss', { type: 'button', 'aria-label': 'Dismiss' }, ['×']);
+  const box = h('div', 'fw-error', { role: 'alert', 'data-fw': 'error' }, [text, dismiss]);
+  const show = (): void => {
+    text.textContent = m.get('error');
+    box.hidden = !m.get('error');
+  };
+  b.listen(dismiss, 'click', () => b.commit('error', ''));
+  b.watch('error', show);
+  show();
+  return box;
+}
+
+function render({ model, el }: RenderProps<PanelModel>): () => void {
+  const b = new Binder(model);
+
+  const prompt = h('textarea', 'fw-input fw-prompt', {
+    rows: '3', 'data-fw': 'prompt', placeholder: 'Type a prompt here', 'aria-label': 'Prompt'
+  });
+  b.text('prompt', prompt);
+  keepEnter(b, prompt);
+
+  const action = (type: string): void => {
+    b.flush(); // the kernel must see the prompt as typed, not as it was 150 ms ago
+    model.send({ type });
+  };
+  const generate = h('button', 'fw-button fw-primary', { type: 'button', 'data-fw': 'generate' }, ['Generate']);
+  const stop = h('button', 'fw-button', { type: 'button', 'data-fw': 'stop', hidden: '' }, ['Stop']);
+  const skip = h('button', 'fw-button', { type: 'button', 'data-fw': 'skip', hidden: '' }, ['Skip']);
+  b.listen(generate, 'click', () => action('generate'));
+  b.listen(stop, 'click', () => action('stop'));
+  b.listen(skip, 'click', () => action('skip'));
+
+  const progress = h('div', 'fw-progress', {
+    role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'data-fw': 'progress'
+  }, [h('div', 'fw-progress-bar'), h('span', 'fw-progress-text')]);
+  progress.hidden = true;
+  const gallery = h('div', 'fw-gallery', { 'data-fw': 'gallery' }, [
+    h('div', 'fw-gallery-empty', {}, ['Results appear here.'])
+  ]);
+
+  const main = h('div', 'fw-main', {}, [
+    gallery,
+    progress,
+    h('div', 'fw-prompt-row', {}, [prompt, h('div', 'fw-actions', {}, [generate, stop, skip])]),
+    buildErrorArea(b, model)
+  ]);
+  const side = h('div', 'fw-side', {}, [
+    buildSettings(b, model),
+    section('Styles', true, [stylePicker(b)], 'styles'),
+    buildModels(b, model),
+    buildAdvanced(b, model)
+  ]);
+  // ipywidgets owns `el.style`: style an inner root instead
+  const root = h('div', 'fw-panel', { 'data-fw-panel': model.get('key') }, [main, side]);
+  el.append(root);
+
+  // Tell the JupyterLab extension (if any) that this panel exists; it answers by cancelling.
+  // Deferred one frame: the view is attached to the page only after render returns.
+  const announce = requestAnimationFrame(() => {
+    const detail: PanelReadyDetail = { key: model.get('key') };
+    const handled = !el.dispatchEvent(new CustomEvent(PANEL_READY_EVENT, { bubbles: true, cancelable: true, detail }));
+    root.dataset.fwHost = handled ? 'jupyterlab' : 'other';
+  });
+
+  return () => {
+    cancelAnimationFrame(announce);
+    b.flush();
+    b.dispose();
+    root.remove();
+  };
+}
+
+export default { render };

@@ -1,0 +1,79 @@
+/**
+ * The widget's synced traits, as the front end sees them. Mirrors `FooocusPanel` in
+ * fooocus_widgets/panel.py one to one (keep the two in step).
+ */
+
+export interface LoraSlotModel {
+  enabled: boolean;
+  file: string;
+  weight: number;
+  [extra: string]: unknown;
+}
+
+export interface InputImageModel {
+  enabled: boolean;
+  mode: string;
+  image: string;
+  [extra: string]: unknown;
+}
+
+export interface PanelChoices {
+  performances: string[];
+  aspect_ratios: string[];
+  samplers: string[];
+  schedulers: string[];
+  output_formats: string[];
+  styles: string[];
+  models: string[];
+  loras: string[];
+  models_hint?: string;
+}
+
+export interface PanelModel {
+  key: string;
+  prompt: string;
+  negative_prompt: string;
+  styles: string[];
+  performance: string;
+  aspect_ratio: string;
+  image_number: number;
+  /** Decimal digits: seeds go up to 2**63-1, beyond a JS number's exact range. */
+  seed: string;
+  random_seed: boolean;
+  output_format: string;
+  base_model: string;
+  loras: LoraSlotModel[];
+  guidance_scale: number;
+  sharpness: number;
+  sampler: string;
+  scheduler: string;
+  clip_skip: number;
+  input_image: InputImageModel;
+  last_results: string[];
+  choices: PanelChoices;
+  error: string;
+}
+
+/** Traits that are part of the saved panel state (the rest are views of the kernel's world). */
+export const STATE_KEYS = [
+  'prompt',
+  'negative_prompt',
+  'styles',
+  'performance',
+  'aspect_ratio',
+  'image_number',
+  'seed',
+  'random_seed',
+  'output_format',
+  'base_model',
+  'loras',
+  'guidance_scale',
+  'sharpness',
+  'sampler',
+  'scheduler',
+  'clip_skip',
+  'input_image',
+  'last_results'
+] as const satisfies readonly (keyof PanelModel)[];
+
+export type StateKey = (typeof STATE_KEYS)[number];
