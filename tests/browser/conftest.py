@@ -1,0 +1,275 @@
+"""A real JupyterLab server and Debian's Chromium (through Playwright) for the browser tests.
+
+The server runs from this venv with its own config, data and runtime folders, a fixed token and
+the news pop-up turned off; every test gets a fresh browser context and starts with no sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+CHROMIUM = os.environ.get("FW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "fooocus-widgets-tests"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab server."""
+
+    url: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+        return json.loads(text) if text else None
+
+    def delete_sessions(self) -> None:
+        for session in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+
+    def write_notebook(self, name: str, cells: list[str], metadata: dict[str, Any] | None = None) -> Path:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
+        nb.metadata.update(metadata or {})
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        return path
+
+    def lab_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?token={TOKEN}&reset"
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    root.mkdir()
+    dirs = {
+        name: base / name
+        for name in ("config", "data", "runtime", "settings", "workspaces", "ipython", "app-settings")
+    }
+    for d in dirs.values():
+        d.mkdir()
+    (dirs["app-settings"] / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:notification": {
+                    "fetchNews": "false",
+                    "checkForUpdates": False,
+                },
+                "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        "IPYTHONDIR": str(dirs["ipython"]),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    port = _free_port()
+    log = base / "jupyterlab.log"
+    jupyter = str(Path(sys.executable).with_name("jupyter"))
+    cmd = [
+        jupyter,
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={TOKEN}",
+        "--LabApp.news_url=None",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.app_settings_dir={dirs['app-settings']}",
+        "--ServerApp.disable_check_xsrf=True",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    server = LabServer(url=f"http://127.0.0.1:{port}", root=root, process=process, log=log)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            server.api("GET", "/api/status")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.2)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(log, ARTIFACTS / "jupyterlab.log")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, lab: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    lab.delete_sessions()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    console: list[str] = []
+
+    def keep(msg: ConsoleMessage) -> None:
+        console.append(f"[{msg.type}] {msg.text}")
+
+    page.on("console", keep)
+    page.console_messages = console  # type: ignore[attr-defined]
+    yield page
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
+    context.close()
+    lab.delete_sessions()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+# ---- page helpers --------------------------------------------------------------------------------
+
+
+def open_notebook(page: Page, lab: LabServer, name: str) -> None:
+    """Open a notebook and wait until its kernel is idle."""
+    page.goto(lab.lab_url(name))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    wait_kernel_idle(page)
+
+
+def wait_kernel_idle(page: Page, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        """() => {
+            const app = window.jupyterapp;
+            const panel = app && app.shell.currentWidget;
+            const ctx = panel && panel.sessionContext;
+            return !!(ctx && ctx.session && ctx.session.kernel && ctx.kernelDisplayStatus === 'idle');
+        }""",
+        timeout=timeout,
+    )
+
+
+def run_all(page: Page) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def run_cell(page: Page, index: int) -> None:
+    """Select cell `index` and run it (without adding a cell)."""
+    page.evaluate(
+        """(i) => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            panel.content.activeCellIndex = i;
+            return window.jupyterapp.commands.execute('notebook:run-cell');
+        }""",
+        index,
+    )
+
+
+def cell_output_text(page: Page, index: int) -> str:
+    return str(
+        page.evaluate(
+            """(i) => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                const cell = panel.content.widgets[i];
+                return cell.outputArea ? cell.outputArea.node.innerText : '';
+            }""",
+            index,
+        )
+    )
+
+
+def wait_output(page: Page, index: int, text: str, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        """([i, text]) => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+            return cell.outputArea && cell.outputArea.node.innerText.includes(text);
+        }""",
+        arg=[index, text],
+        timeout=timeout,
+    )
