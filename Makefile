@@ -34,7 +34,7 @@ demo: install
 ## test: everything CI runs
 test: install chromium lint
 	$(BIN)/pytest
-	cd js && npx vitest run
+	(cd js && npx vitest run)
 
 install: $(VENV)/.installed $(BUNDLES)
 
@@ -42,21 +42,21 @@ $(VENV)/.installed: pyproject.toml js/package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	cd js && npm ci --no-audit --no-fund
+	(cd js && npm ci --no-audit --no-fund)
 	$(PY) -m pip install -q -e ".[dev]"
 	# link the lab extension to the build folder, so `make build` updates it in place
 	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
 js/node_modules/.package-lock.json: js/package-lock.json
-	cd js && npm ci --no-audit --no-fund
+	(cd js && npm ci --no-audit --no-fund)
 
 $(BUNDLES) &: $(JS_SOURCES) js/node_modules/.package-lock.json
-	cd js && npm run build --silent
+	(cd js && npm run build --silent)
 	touch $(BUNDLES)
 
 build: $(VENV)/.installed
-	cd js && npm run build --silent
+	(cd js && npm run build --silent)
 
 ## chromium: Debian's Chromium for the browser tests (never a downloaded browser)
 chromium:
@@ -71,7 +71,7 @@ lint: install
 	$(BIN)/ruff check fooocus_widgets tests benchmarks
 	$(BIN)/ruff format --check fooocus_widgets tests benchmarks
 	$(BIN)/mypy
-	cd js && npm run --silent typecheck && npx tsc -p tsconfig.test.json --noEmit
+	(cd js && npm run --silent typecheck && npx tsc -p tsconfig.test.json --noEmit)
 
 test-python: install
 	$(BIN)/pytest -m "not browser"
@@ -80,7 +80,7 @@ test-browser: install chromium
 	$(BIN)/pytest -m browser
 
 test-js: install
-	cd js && npx vitest run
+	(cd js && npx vitest run)
 
 clean:
 	rm -rf $(VENV) js/node_modules js/lib fooocus_widgets/static fooocus_widgets/labextension
