@@ -1,0 +1,243 @@
+"""The embedded demo models: small SDXL-architecture files made offline, deterministically.
+
+``python -m fooocus_widgets demo-models DIR`` writes, in the layout a user keeps real models in::
+
+    DIR/checkpoints/demo-sdxl-a.safetensors   two base models (original single-file layout),
+    DIR/checkpoints/demo-sdxl-b.safetensors   so that model switching can be shown
+    DIR/loras/demo-detail.safetensors         two LoRAs for the LoRA slots
+    DIR/loras/demo-style.safetensors
+    DIR/loras/sdxl_lcm_lora.safetensors, sdxl_lightning_4step_lora.safetensors,
+        sdxl_hyper_sd_4step_lora.safetensors   stand-ins for the fast performance modes
+    DIR/styles/demo-styles.json               a user style file
+    DIR/README.txt
+
+Their weights are random: every image is noise. They use SDXL's block layout with tiny widths,
+SDXL's real CLIP tokenizers, and carry their diffusers configs in the file's metadata, so they
+load through the same `from_single_file` path as a real checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoints import CONFIG_METADATA_KEY
+from .convert import pipeline_to_original_state_dict
+from .tokenizers import VOCAB_SIZE, sdxl_tokenizers
+
+__all__ = ["DEMO_CHECKPOINTS", "DEMO_LORAS", "build_demo_pipeline", "demo_configs", "write_demo_models"]
+
+DEMO_CHECKPOINTS = {"demo-sdxl-a.safetensors": 1, "demo-sdxl-b.safetensors": 2}
+DEMO_LORAS = {
+    "demo-detail.safetensors": 11,
+    "demo-style.safetensors": 12,
+    "sdxl_lcm_lora.safetensors": 13,
+    "sdxl_lightning_4step_lora.safetensors": 14,
+    "sdxl_hyper_sd_4step_lora.safetensors": 15,
+}
+DEMO_STYLES = [
+    {"name": "Demo Noise Poster", "prompt": "poster of {prompt}, bold shapes", "negative_prompt": "text"},
+    {"name": "Demo Blueprint", "prompt": "blueprint drawing of {prompt}", "negative_prompt": "colour photo"},
+]
+README = """\
+fooocus-widgets demo models
+===========================
+
+These files are made by `python -m fooocus_widgets demo-models`. They have the SDXL architecture
+(tiny widths) and RANDOM weights: every image they generate is noise. They exist so that the panel,
+model switching, LoRAs and the fast performance modes can be tried and tested without downloading
+anything.
+
+To use a real model, put an SDXL .safetensors checkpoint in a `checkpoints` folder (LoRAs in
+`loras`) and point the panel at the folder above it:
+
+    fw.FooocusPanel(models_dir="/path/to/models")     # or: export FOOOCUS_WIDGETS_MODELS=/path/to/models
+"""
+
+
+def demo_configs() -> dict[str, dict[str, Any]]:
+    """The diffusers configs of the demo architecture (SDXL's blocks, tiny widths)."""
+    text = {
+        "vocab_size": VOCAB_SIZE,
+        "max_position_embeddings": 77,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "bos_token_id": 49406,
+        "eos_token_id": 49407,
+        "pad_token_id": 49407,
+        "layer_norm_eps": 1e-5,
+    }
+    return {
+        # the two encoders MUST differ in width: the single-file loader tells them apart by it
+        "text_encoder": {**text, "hidden_size": 32, "projection_dim": 32, "hidden_act": "quick_gelu"},
+        "text_encoder_2": {**text, "hidden_size": 48, "projection_dim": 32, "hidden_act": "gelu"},
+        "unet": {
+            "sample_size": 128,
+            "in_channels": 4,
+            "out_channels": 4,
+            "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+            "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+            "mid_block_type": "UNetMidBlock2DCrossAttn",
+            "block_out_channels": [16, 32, 64],
+            "layers_per_block": 2,
+            "attention_head_dim": [1, 1, 2],  # heads per level (16-32 channels each): cheap on a CPU
+            "transformer_layers_per_block": [1, 1, 2],
+            "use_linear_projection": True,
+            "addition_embed_type": "text_time",
+            "addition_time_embed_dim": 8,
+            "addition_embed_type_num_heads": 64,
+            "projection_class_embeddings_input_dim": 6 * 8 + 32,
+            "cross_attention_dim": 32 + 48,
+            "norm_num_groups": 8,
+        },
+        "vae": {
+            "in_channels": 3,
+            "out_channels": 3,
+            "latent_channels": 4,
+            "down_block_types": ["DownEncoderBlock2D"] * 4,
+            "up_block_types": ["UpDecoderBlock2D"] * 4,
+            "block_out_channels": [8, 8, 16, 16],
+            "layers_per_block": 1,
+            "norm_num_groups": 8,
+            "sample_size": 1024,
+            "scaling_factor": 0.13025,
+            "force_upcast": False,
+        },
+        "scheduler": {
+            "beta_start": 0.00085,
+            "beta_end": 0.012,
+            "beta_schedule": "scaled_linear",
+            "num_train_timesteps": 1000,
+            "steps_offset": 1,
+            "timestep_spacing": "leading",
+            "prediction_type": "epsilon",
+            "interpolation_type": "linear",
+            "use_karras_sigmas": False,
+        },
+    }
+
+
+def build_demo_pipeline(seed: int) -> Any:
+    """A demo-architecture SDXL pipeline with weights drawn from `seed` (in memory)."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    configs = demo_configs()
+    tokenizer, tokenizer_2 = sdxl_tokenizers()
+    generator_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        text_encoder = CLIPTextModel(CLIPTextConfig(**configs["text_encoder"]))
+        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**configs["text_encoder_2"]))
+        unet = UNet2DConditionModel(**configs["unet"])
+        vae = AutoencoderKL(**configs["vae"])
+    finally:
+        torch.random.set_rng_state(generator_state)
+    pipe: Any = StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(**configs["scheduler"]),
+        add_watermarker=False,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _embedded_configs(pipe: Any) -> str:
+    """The configs a loader needs, as saved in the checkpoint's metadata."""
+    return json.dumps(
+        {
+            "unet": dict(pipe.unet.config),
+            "vae": dict(pipe.vae.config),
+            "text_encoder": pipe.text_encoder.config.to_dict(),
+            "text_encoder_2": pipe.text_encoder_2.config.to_dict(),
+            "scheduler": dict(pipe.scheduler.config),
+        },
+        sort_keys=True,
+        default=list,
+    )
+
+
+def _save_lora(pipe: Any, path: Path, seed: int) -> None:
+    from diffusers import StableDiffusionXLPipeline
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    generator_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        config = LoraConfig(
+            r=4,
+            lora_alpha=4,
+            init_lora_weights=False,
+            target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+        )
+        pipe.unet.add_adapter(config, adapter_name="demo")
+        # random A and B at init: scale B so the effect is visible but does not blow up the image
+        with torch.no_grad():
+            for name, param in pipe.unet.named_parameters():
+                if "lora_B" in name:
+                    param.mul_(0.5)
+        layers = get_peft_model_state_dict(pipe.unet, adapter_name="demo")
+    finally:
+        torch.random.set_rng_state(generator_state)
+    StableDiffusionXLPipeline.save_lora_weights(
+        str(path.parent), unet_lora_layers=layers, weight_name=path.name, safe_serialization=True
+    )
+    pipe.unet.delete_adapters("demo")
+
+
+def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]:
+    """Create the demo models under `directory`; existing files are kept unless `overwrite`."""
+    from safetensors.torch import save_file
+
+    checkpoints, loras, styles = directory / "checkpoints", directory / "loras", directory / "styles"
+    for folder in (checkpoints, loras, styles):
+        folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    pipe = None
+    for name, seed in DEMO_CHECKPOINTS.items():
+        path = checkpoints / name
+        if path.exists() and not overwrite:
+            continue
+        pipe = build_demo_pipeline(seed)
+        tmp = path.with_name(f".{name}.tmp")
+        save_file(
+            pipeline_to_original_state_dict(pipe),
+            str(tmp),
+            metadata={
+                CONFIG_METADATA_KEY: _embedded_configs(pipe),
+                "modelspec.title": f"fooocus-widgets {name}",
+            },
+        )
+        tmp.replace(path)
+        written.append(path)
+    for name, seed in DEMO_LORAS.items():
+        path = loras / name
+        if path.exists() and not overwrite:
+            continue
+        pipe = pipe or build_demo_pipeline(next(iter(DEMO_CHECKPOINTS.values())))
+        _save_lora(pipe, path, seed)
+        written.append(path)
+    style_file = styles / "demo-styles.json"
+    if overwrite or not style_file.exists():
+        style_file.write_text(json.dumps(DEMO_STYLES, indent=2) + "\n")
+        written.append(style_file)
+    readme = directory / "README.txt"
+    if overwrite or not readme.exists():
+        readme.write_text(README)
+        written.append(readme)
+    return written

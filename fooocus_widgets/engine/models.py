@@ -1,0 +1,260 @@
+"""Loading, switching and releasing base models and their LoRAs.
+
+`ModelManager` holds at most one SDXL pipeline. Loading another base model releases the current
+one first (never two full models in memory). LoRAs go through diffusers' own
+`load_lora_weights` / `set_adapters` / `delete_adapters`: a weight change only calls
+`set_adapters`, a LoRA taken out of the slots is deleted, and a file that does not fit the model
+is refused with a clear message and leaves the pipeline as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import torch
+
+from ..params import LoraRef, ModelRef
+from .checkpoints import SDXL_BASE_CONFIG_DIR, ModelFileError, inspect_checkpoint, inspect_lora
+from .tokenizers import sdxl_tokenizers
+
+__all__ = ["LoadedModel", "ModelManager", "default_device"]
+
+log = logging.getLogger(__name__)
+
+
+def default_device() -> tuple[torch.device, torch.dtype]:
+    """CUDA in fp16 when there is a GPU, else the CPU in fp32."""
+    if torch.cuda.is_available():
+        return torch.device("cuda"), torch.float16
+    return torch.device("cpu"), torch.float32
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Loading without diffusers' and transformers' progress bars (in a notebook they show up as
+    widgets; the panel has its own) or their advice about dtypes meant for library authors.
+    """
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    level = diffusers_logging.get_verbosity()
+    diffusers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        diffusers_logging.set_verbosity(level)
+
+
+def config_dir_for(configs: dict[str, Any] | None) -> Path:
+    """A diffusers-layout config folder for a checkpoint: the shipped SDXL base one, or one
+    written (once, in the user cache) from the configs embedded in the file.
+    """
+    if configs is None:
+        return SDXL_BASE_CONFIG_DIR
+    text = json.dumps(configs, sort_keys=True)
+    folder = Path(platformdirs.user_cache_dir("fooocus-widgets", appauthor=False)) / "configs"
+    folder = folder / hashlib.sha256(text.encode()).hexdigest()[:16]
+    if (folder / "model_index.json").is_file():
+        return folder
+    tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    index = json.loads((SDXL_BASE_CONFIG_DIR / "model_index.json").read_text())
+    files = {"model_index.json": index}
+    names = {"unet": "config.json", "vae": "config.json", "text_encoder": "config.json"}
+    names |= {"text_encoder_2": "config.json", "scheduler": "scheduler_config.json"}
+    for component, filename in names.items():
+        files[f"{component}/{filename}"] = configs[component]
+    for rel, content in files.items():
+        target = tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content, indent=1))
+    try:
+        tmp.rename(folder)
+    except OSError:  # another process wrote it first
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+@contextlib.contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """Collect what diffusers/peft/transformers warn while loading (logging and warnings)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    loggers = [logging.getLogger(n) for n in ("diffusers", "peft", "transformers")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+        messages.extend(str(w.message) for w in caught)
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+@dataclass
+class LoadedModel:
+    """The pipeline in memory and what it was loaded from."""
+
+    ref: ModelRef
+    identity: tuple[object, ...]
+    pipe: Any
+    base_scheduler_config: dict[str, Any]
+    adapters: dict[str, tuple[object, ...]]
+    """Adapter name -> identity of the LoRA file it was loaded from."""
+
+
+def _identity(path: Path | None, name: str) -> tuple[object, ...]:
+    if path is None:
+        return (name,)
+    stat = path.stat() if path.is_file() else (path / "model_index.json").stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def adapter_name(path: Path) -> str:
+    """A stable adapter name for a LoRA file (PEFT adapter names must be plain identifiers)."""
+    return "lora_" + hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+class ModelManager:
+    """Holds at most one loaded SDXL pipeline and keeps its LoRA adapters in step with the slots."""
+
+    def __init__(self, device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
+        auto_device, auto_dtype = default_device()
+        self.device = device or auto_device
+        self.dtype = dtype or auto_dtype
+        self.current: LoadedModel | None = None
+
+    # ---- base models -----------------------------------------------------------------------
+
+    def pipeline(self, ref: ModelRef) -> Any:
+        """The pipeline for `ref`, loading it (and releasing the previous one) when needed."""
+        identity = _identity(ref.path, ref.name)
+        if self.current is not None and self.current.identity == identity:
+            return self.current.pipe
+        self.release()
+        pipe = self._load(ref)
+        self.current = LoadedModel(ref, identity, pipe, dict(pipe.scheduler.config), {})
+        return pipe
+
+    def _load(self, ref: ModelRef) -> Any:
+        from diffusers import StableDiffusionXLPipeline
+
+        if ref.kind == "hub" and os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+            raise ModelFileError(
+                f"{ref.name} is a Hub id, and this machine is offline (HF_HUB_OFFLINE is set); "
+                "download the model and put it in the checkpoints folder."
+            )
+        tokenizer, tokenizer_2 = sdxl_tokenizers()
+        try:
+            if ref.kind == "single_file":
+                assert ref.path is not None
+                info = inspect_checkpoint(ref.path)
+                with _quiet_loading():
+                    pipe = StableDiffusionXLPipeline.from_single_file(
+                        str(ref.path),
+                        config=str(config_dir_for(info.configs)),
+                        local_files_only=True,
+                        tokenizer=tokenizer,
+                        tokenizer_2=tokenizer_2,
+                        dtype=self.dtype,
+                    )
+            elif ref.kind == "diffusers_folder":
+                with _quiet_loading():
+                    pipe = StableDiffusionXLPipeline.from_pretrained(
+                        str(ref.path), local_files_only=True, dtype=self.dtype
+                    )
+            else:
+                with _quiet_loading():
+                    pipe = StableDiffusionXLPipeline.from_pretrained(ref.name, dtype=self.dtype)
+        except ModelFileError:
+            raise
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+            raise ModelFileError(
+                f"{ref.name} could not be loaded as an SDXL model: {_first_line(exc)}"
+            ) from None
+        pipe.set_progress_bar_config(disable=True)
+        if hasattr(pipe, "watermark"):
+            pipe.watermark = None
+        return pipe.to(self.device) if self.device.type != "cpu" else pipe
+
+    def release(self) -> list[str]:
+        """Drop the loaded pipeline and its adapters; returns what was released."""
+        released: list[str] = []
+        if self.current is not None:
+            released.append(self.current.ref.name)
+            released += [f"LoRA {name}" for name in self.current.adapters]
+            self.current.pipe = None
+            self.current = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+            torch.cuda.ipc_collect()
+        return released
+
+    # ---- LoRAs -----------------------------------------------------------------------------
+
+    def apply_loras(self, loras: Sequence[LoraRef]) -> None:
+        """Make the loaded pipeline's adapters exactly `loras`, with their weights."""
+        current = self.current
+        if current is None:
+            raise RuntimeError("load a base model before applying LoRAs")
+        pipe = current.pipe
+        wanted = {adapter_name(lora.path): lora for lora in loras}
+        for name in list(current.adapters):
+            if name not in wanted or current.adapters[name] != _identity(wanted[name].path, name):
+                pipe.delete_adapters(name)
+                del current.adapters[name]
+        for name, lora in wanted.items():
+            if name not in current.adapters:
+                self._load_lora(pipe, lora, name)
+                current.adapters[name] = _identity(lora.path, name)
+        if wanted:
+            pipe.enable_lora()
+            pipe.set_adapters(list(wanted), adapter_weights=[lora.weight for lora in wanted.values()])
+
+    def _load_lora(self, pipe: Any, lora: LoraRef, name: str) -> None:
+        try:
+            inspect_lora(lora.path)
+        except ModelFileError as exc:
+            raise ModelFileError(f"LoRA {exc}") from None
+        problem = ""
+        with _captured_warnings() as messages:
+            try:
+                pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=name)
+            except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as exc:
+                problem = _first_line(exc)
+        loaded = any(name in names for names in pipe.get_list_adapters().values())
+        mismatch = [m for m in messages if any(w in m.lower() for w in ("unexpected keys", "size mismatch"))]
+        if problem or mismatch or not loaded:
+            if loaded:
+                pipe.delete_adapters(name)
+            reason = problem or (mismatch[0] if mismatch else "none of its weights match this model")
+            raise ModelFileError(
+                f"LoRA {lora.name} does not fit this SDXL model ({reason[:200]}). Use a LoRA made for SDXL."
+            )

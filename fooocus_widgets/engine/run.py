@@ -1,0 +1,208 @@
+"""Running a `GenerationPlan`: load what it needs, then make its images one by one.
+
+`Engine.run` reports through `RunEvents` (status, per-step progress, previews, each finished
+image) and obeys `RunControl` (Stop ends the batch, Skip ends the current image). It never keeps
+a reference to the pipeline in a callback or a stored exception, so releasing the model really
+frees it. One engine runs one plan at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from PIL import Image
+
+from ..params import GenerationPlan
+from .models import ModelManager
+from .preview import latents_to_preview
+from .prompts import encode_prompt_pair
+from .samplers import make_scheduler
+
+__all__ = ["Engine", "GenerationError", "ImageResult", "RunControl", "RunEvents"]
+
+PREVIEW_INTERVAL_S = 0.25
+
+# torchsde (DPM++ SDE) warns about float rounding at the last step; the samples are fine
+warnings.filterwarnings("ignore", message="Should have tb<=t1", module="torchsde")
+
+
+class GenerationError(RuntimeError):
+    """Generation could not finish; the message is meant for the user."""
+
+
+@dataclass
+class RunControl:
+    """Stop and Skip, settable from any thread."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    skip: threading.Event = field(default_factory=threading.Event)
+
+
+def _ignore(*_args: Any) -> None:
+    return None
+
+
+@dataclass
+class RunEvents:
+    """Callbacks a run reports through (all optional, called on the worker thread)."""
+
+    status: Callable[[str], None] = _ignore
+    """A phase in words: "Loading demo-sdxl-a.safetensors", "Decoding image 2 of 4"..."""
+    step: Callable[[int, int, int], None] = _ignore
+    """(image index, steps done, steps in all)"""
+    preview: Callable[[int, Image.Image], None] = _ignore
+    """(image index, small preview picture)"""
+    image: Callable[[ImageResult], None] = _ignore
+    """Each finished image, as soon as it is decoded."""
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """One generated image and how it was made."""
+
+    image: Image.Image
+    seed: int
+    index: int
+    parameters: dict[str, Any]
+
+
+class Engine:
+    """Generates images for plans, with one `ModelManager`."""
+
+    def __init__(self, models: ModelManager | None = None) -> None:
+        self.models = models or ModelManager()
+        self._lock = threading.Lock()
+
+    def prepare(self, plan: GenerationPlan, events: RunEvents | None = None) -> Any:
+        """Load the plan's base model and LoRAs (no-op when they are loaded already)."""
+        events = events or RunEvents()
+        current = self.models.current
+        if current is None or current.ref != plan.model:
+            events.status(f"Loading {plan.model.name}")
+        pipe = self.models.pipeline(plan.model)
+        if plan.loras or (self.models.current and self.models.current.adapters):
+            events.status("Applying LoRAs")
+        self.models.apply_loras(plan.loras)
+        return pipe
+
+    def run(
+        self, plan: GenerationPlan, events: RunEvents | None = None, control: RunControl | None = None
+    ) -> list[ImageResult]:
+        """Make the plan's images. Stop ends the batch after the current step; Skip drops the
+        current image and goes on with the next.
+        """
+        events = events or RunEvents()
+        control = control or RunControl()
+        if not self._lock.acquire(blocking=False):
+            raise GenerationError("A generation is already running; wait for it or press Stop.")
+        try:
+            return self._run(plan, events, control)
+        finally:
+            self._lock.release()
+
+    def _run(self, plan: GenerationPlan, events: RunEvents, control: RunControl) -> list[ImageResult]:
+        pipe = self.prepare(plan, events)
+        current = self.models.current
+        assert current is not None
+        scheduler, schedule = make_scheduler(current.base_scheduler_config, plan.sampler, plan.scheduler)
+        pipe.scheduler = scheduler
+        guidance = plan.guidance_scale > 1.0
+        events.status("Encoding the prompt")
+        embeds = encode_prompt_pair(
+            pipe, plan.positive_pieces, plan.negative_pieces, plan.clip_skip, guidance=guidance
+        )
+        results: list[ImageResult] = []
+        for index, seed in enumerate(plan.seeds):
+            if control.stop.is_set():
+                break
+            control.skip.clear()
+            events.status(f"Generating image {index + 1} of {plan.image_number}")
+            latents = self._denoise(pipe, plan, embeds, seed, index, events, control)
+            if latents is None:
+                continue
+            events.status(f"Decoding image {index + 1} of {plan.image_number}")
+            image = decode_latents(pipe, latents)
+            parameters = plan.parameters(seed)
+            parameters["scheduler"] = schedule
+            result = ImageResult(image=image, seed=seed, index=index, parameters=parameters)
+            results.append(result)
+            events.image(result)
+        return results
+
+    def _denoise(
+        self,
+        pipe: Any,
+        plan: GenerationPlan,
+        embeds: dict[str, torch.Tensor],
+        seed: int,
+        index: int,
+        events: RunEvents,
+        control: RunControl,
+    ) -> torch.Tensor | None:
+        last_preview = [0.0]
+        steps = plan.steps
+
+        def on_step(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            events.step(index, step + 1, steps)
+            now = time.monotonic()
+            if now - last_preview[0] >= PREVIEW_INTERVAL_S and step + 1 < steps:
+                last_preview[0] = now
+                events.preview(index, latents_to_preview(tensors["latents"]))
+            if control.stop.is_set() or control.skip.is_set():
+                pipeline._interrupt = True  # diffusers' own flag: the remaining steps are skipped
+            return tensors
+
+        generator = torch.Generator("cpu").manual_seed(seed)
+        latents = pipe(
+            **embeds,
+            num_inference_steps=steps,
+            guidance_scale=plan.guidance_scale,
+            width=plan.width,
+            height=plan.height,
+            generator=generator,
+            output_type="latent",
+            callback_on_step_end=on_step,
+            callback_on_step_end_tensor_inputs=["latents"],
+        ).images
+        if control.stop.is_set() or control.skip.is_set():
+            return None
+        return latents  # type: ignore[no-any-return]
+
+
+@torch.no_grad()
+def decode_latents(pipe: Any, latents: torch.Tensor) -> Image.Image:
+    """Latents to a PIL image the way the SDXL pipeline does it (fp16 VAEs upcast when their
+    config asks, since SDXL's VAE overflows in fp16); an all-NaN result is an error.
+    """
+    vae = pipe.vae
+    upcast = vae.dtype == torch.float16 and bool(getattr(vae.config, "force_upcast", False))
+    if upcast:
+        vae.to(torch.float32)
+    try:
+        dtype = next(vae.post_quant_conv.parameters()).dtype
+        latents = latents.to(device=vae.device, dtype=dtype)
+        mean = getattr(vae.config, "latents_mean", None)
+        std = getattr(vae.config, "latents_std", None)
+        if mean is not None and std is not None:
+            mean_t = torch.tensor(mean).view(1, 4, 1, 1).to(latents.device, latents.dtype)
+            std_t = torch.tensor(std).view(1, 4, 1, 1).to(latents.device, latents.dtype)
+            latents = latents * std_t / vae.config.scaling_factor + mean_t
+        else:
+            latents = latents / vae.config.scaling_factor
+        decoded = vae.decode(latents, return_dict=False)[0]
+    finally:
+        if upcast:
+            vae.to(torch.float16)
+    if torch.isnan(decoded).all():
+        raise GenerationError(
+            "The VAE produced an empty (NaN) image, a known SDXL fp16 overflow; the image was not saved. "
+            "Try again with a VAE that is safe in fp16 or in full precision."
+        )
+    image: Image.Image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
+    return image
