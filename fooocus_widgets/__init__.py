@@ -13,11 +13,14 @@ from .state import LoraSlot, PanelState, StateError, StateValidationError
 from .stores import FileStore, ImageStore, MemoryStore, StateRecoveryWarning, StateStore, StoredState
 
 if TYPE_CHECKING:
+    from .api import GenerationResult, generate
     from .panel import FooocusPanel
+    from .presets import load_preset
 
 __all__ = [
     "FileStore",
     "FooocusPanel",
+    "GenerationResult",
     "ImageStore",
     "LoraSlot",
     "MemoryStore",
@@ -28,14 +31,24 @@ __all__ = [
     "StateValidationError",
     "StoredState",
     "__version__",
+    "generate",
+    "load_preset",
 ]
+
+#: Public names imported on first use (they pull in ipywidgets, PIL or, later, torch).
+_LAZY = {
+    "FooocusPanel": "panel",
+    "generate": "api",
+    "GenerationResult": "api",
+    "load_preset": "presets",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "FooocusPanel":  # imports anywidget/ipywidgets only when a panel is wanted
-        from .panel import FooocusPanel
+    if name in _LAZY:
+        import importlib
 
-        return FooocusPanel
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'fooocus_widgets' has no attribute {name!r}")
 
 

@@ -3,14 +3,18 @@
 Every persisted trait is validated by `PanelState`'s own rules (a bad value raises a
 `traitlets.TraitError` that names the field and what is allowed) and every change is saved to the
 kernel-side store, so re-running the cell after a restart brings the panel back as it was.
+Generate, Stop, Skip and the other buttons reach a `PanelController`, which runs the engine on a
+worker thread and reports back through the read-only traits (`busy`, `progress`, `preview`,
+`results`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
@@ -26,7 +30,10 @@ from .state import (
     PanelState,
     StateError,
 )
-from .stores import FileStore, StateStore
+from .stores import FileStore, ImageStore, StateStore
+
+if TYPE_CHECKING:
+    from .engine.run import Engine
 
 __all__ = ["FooocusPanel"]
 
@@ -144,6 +151,19 @@ class FooocusPanel(anywidget.AnyWidget):
     formats, styles, models and LoRA files."""
     error = traitlets.Unicode("").tag(sync=True)
     """The last problem, in one or two sentences; "" when there is none."""
+    notice = traitlets.Unicode("").tag(sync=True)
+    """A passing remark (a style left out, parameters restored); "" when there is none."""
+
+    # ---- what the kernel reports (not persisted) ---------------------------------------------
+
+    busy = traitlets.Bool(False).tag(sync=True)
+    """True while a generation runs (the front end shows Stop and Skip instead of Generate)."""
+    progress = traitlets.Dict().tag(sync=True)
+    """``{"phase", "text", "image", "images", "step", "steps"}`` of the running job."""
+    preview = traitlets.Unicode("").tag(sync=True)
+    """A small live preview of the image being denoised, as a data URL; "" when none."""
+    results = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The gallery: ``{"hash", "seed", "width", "height", "path", "thumb"}`` per image."""
 
     def __init__(
         self,
@@ -151,14 +171,22 @@ class FooocusPanel(anywidget.AnyWidget):
         key: str | None = None,
         state: PanelState | None = None,
         store: StateStore | None = None,
+        models_dir: str | pathlib.Path | None = None,
+        output_dir: str | pathlib.Path | None = None,
+        images: ImageStore | None = None,
+        engine: Callable[[], Engine] | None = None,
         **fields: Any,
     ) -> None:
         unknown = sorted(set(fields) - set(STATE_TRAITS))
         if unknown:
             raise TypeError(
-                f"FooocusPanel got unexpected argument(s) {', '.join(unknown)}; "
-                f"allowed: key, state, store, {', '.join(STATE_TRAITS)}"
+                f"FooocusPanel got unexpected argument(s) {', '.join(unknown)}; allowed: key, state, store, "
+                f"models_dir, output_dir, images, engine, {', '.join(STATE_TRAITS)}"
             )
+        from .api import default_engine
+        from .controller import PanelController
+        from .folders import ModelFolders, default_output_dir
+
         key = key if key is not None else _default_key()
         self._store: StateStore | None = store if store is not None else FileStore.for_notebook()
         if state is None:
@@ -167,8 +195,49 @@ class FooocusPanel(anywidget.AnyWidget):
         if fields:
             state = state.replace(**{name: _state_value(name, v) for name, v in fields.items()})
         self._state = state
-        super().__init__(key=key, choices=_static_choices(), **self._traits_of(state))
+        self._state_lock = threading.RLock()
+        self.controller = PanelController(
+            self,
+            folders=ModelFolders.resolve(models_dir),
+            output_dir=pathlib.Path(output_dir) if output_dir is not None else default_output_dir(),
+            images=images if images is not None else ImageStore.for_notebook(),
+            engine=engine or default_engine,
+        )
+        """Runs this panel's jobs (see `controller.PanelController`)."""
+        super().__init__(
+            key=key, choices={**_static_choices(), **self.controller.choices()}, **self._traits_of(state)
+        )
+        self.results = [e for e in map(self.controller.gallery_entry, state.last_results) if e is not None]
         self.observe(self._on_state_trait, names=list(STATE_TRAITS))
+        self.on_msg(self.controller.on_message)
+
+    # ---- scripting ----------------------------------------------------------------------------
+
+    def generate(self, *, wait: bool = False) -> None:
+        """Press Generate. With ``wait=True`` return only when the batch is done."""
+        thread = self.controller.generate()
+        if wait and thread is not None:
+            thread.join()
+
+    def stop(self) -> None:
+        """Press Stop: end the batch after the current step."""
+        self.controller.stop()
+
+    def skip(self) -> None:
+        """Press Skip: drop the current image, go on with the next."""
+        self.controller.skip()
+
+    def refresh(self) -> None:
+        """Press Refresh: look for new models, LoRAs and styles."""
+        self.controller.refresh()
+
+    def load_preset(self, preset: str | pathlib.Path | dict[str, Any]) -> list[str]:
+        """Apply a Fooocus preset (JSON file or dict); returns warnings about keys it skipped."""
+        from .presets import load_preset
+
+        state, warnings = load_preset(preset, self.state)
+        self.state = state
+        return warnings
 
     # ---- state <-> traits -------------------------------------------------------------------
 
@@ -185,10 +254,11 @@ class FooocusPanel(anywidget.AnyWidget):
     def state(self, state: PanelState) -> None:
         if not isinstance(state, PanelState):
             raise TypeError(f"state must be a PanelState, not {type(state).__name__}")
-        self._state = state
-        with self.hold_sync():
-            for name, value in self._traits_of(state).items():
-                setattr(self, name, value)
+        with self._state_lock:
+            self._state = state
+            with self.hold_sync():
+                for name, value in self._traits_of(state).items():
+                    setattr(self, name, value)
         self._save()
 
     @traitlets.validate(*STATE_TRAITS)
@@ -204,10 +274,12 @@ class FooocusPanel(anywidget.AnyWidget):
 
     def _on_state_trait(self, change: Mapping[str, Any]) -> None:
         name = change["name"]
-        new_state = self._state.replace(**{name: _state_value(name, change["new"])})
-        if new_state != self._state:
+        with self._state_lock:  # the worker thread sets last_results while the user edits
+            new_state = self._state.replace(**{name: _state_value(name, change["new"])})
+            if new_state == self._state:
+                return
             self._state = new_state
-            self._save()
+        self._save()
 
     def _save(self) -> None:
         if self._store is None:

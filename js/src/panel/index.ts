@@ -8,6 +8,7 @@ import { PANEL_READY_EVENT, type PanelReadyDetail } from '../common/events';
 import { Binder } from './bind';
 import { loraSlots, seedControl, stylePicker } from './controls';
 import { field, h, sizeLabel } from './dom';
+import { gallery, loadImageButton, progressBar } from './gallery';
 import type { PanelModel } from './model';
 import './panel.css';
 
@@ -84,9 +85,6 @@ function buildAdvanced(b: Binder, m: Model): HTMLElement {
   const gRange = h('input', 'fw-range', { type: 'range', min: '1', max: '30', step: '0.1', 'aria-label': 'Guidance scale slider' });
   const guidance = numberInput({ min: '1', max: '30', step: '0.1', 'data-fw': 'guidance-scale' });
   b.number('guidance_scale', guidance, gRange);
-  const sRange = h('input', 'fw-range', { type: 'range', min: '0', max: '30', step: '0.1', 'aria-label': 'Sharpness slider' });
-  const sharpness = numberInput({ min: '0', max: '30', step: '0.1', 'data-fw': 'sharpness' });
-  b.number('sharpness', sharpness, sRange);
   const sampler = h('select', 'fw-input', { 'data-fw': 'sampler' });
   b.select('sampler', sampler, () => m.get('choices').samplers ?? []);
   const scheduler = h('select', 'fw-input', { 'data-fw': 'scheduler' });
@@ -95,7 +93,6 @@ function buildAdvanced(b: Binder, m: Model): HTMLElement {
   b.number('clip_skip', clipSkip);
   return section('Advanced', false, [
     field('Guidance scale', h('div', 'fw-row', {}, [gRange, guidance])),
-    field('Sharpness', h('div', 'fw-row', {}, [sRange, sharpness])),
     h('div', 'fw-grid2', {}, [field('Sampler', sampler), field('Scheduler', scheduler)]),
     field('CLIP skip', clipSkip)
   ], 'advanced');
@@ -134,19 +131,30 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
   b.listen(generate, 'click', () => action('generate'));
   b.listen(stop, 'click', () => action('stop'));
   b.listen(skip, 'click', () => action('skip'));
+  const showBusy = (): void => {
+    const busy = model.get('busy');
+    generate.hidden = busy;
+    stop.hidden = !busy;
+    skip.hidden = !busy;
+  };
+  b.watch('busy', showBusy);
+  showBusy();
 
-  const progress = h('div', 'fw-progress', {
-    role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'data-fw': 'progress'
-  }, [h('div', 'fw-progress-bar'), h('span', 'fw-progress-text')]);
-  progress.hidden = true;
-  const gallery = h('div', 'fw-gallery', { 'data-fw': 'gallery' }, [
-    h('div', 'fw-gallery-empty', {}, ['Results appear here.'])
-  ]);
+  const notice = h('div', 'fw-notice', { 'data-fw': 'notice', role: 'status' });
+  const showNotice = (): void => {
+    notice.textContent = model.get('notice') ?? '';
+    notice.hidden = !notice.textContent;
+  };
+  b.watch('notice', showNotice);
+  showNotice();
 
+  let root: HTMLElement | null = null;
+  const results = gallery(b, () => root ?? el);
   const main = h('div', 'fw-main', {}, [
-    gallery,
-    progress,
-    h('div', 'fw-prompt-row', {}, [prompt, h('div', 'fw-actions', {}, [generate, stop, skip])]),
+    results.element,
+    progressBar(b),
+    h('div', 'fw-prompt-row', {}, [prompt, h('div', 'fw-actions', {}, [generate, stop, skip, loadImageButton(b)])]),
+    notice,
     buildErrorArea(b, model)
   ]);
   const side = h('div', 'fw-side', {}, [
@@ -156,7 +164,7 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
     buildAdvanced(b, model)
   ]);
   // ipywidgets owns `el.style`: style an inner root instead
-  const root = h('div', 'fw-panel', { 'data-fw-panel': model.get('key') }, [main, side]);
+  root = h('div', 'fw-panel', { 'data-fw-panel': model.get('key') }, [main, side]);
   el.append(root);
 
   // Tell the JupyterLab extension (if any) that this panel exists; it answers by cancelling.
@@ -164,14 +172,15 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
   const announce = requestAnimationFrame(() => {
     const detail: PanelReadyDetail = { key: model.get('key') };
     const handled = !el.dispatchEvent(new CustomEvent(PANEL_READY_EVENT, { bubbles: true, cancelable: true, detail }));
-    root.dataset.fwHost = handled ? 'jupyterlab' : 'other';
+    if (root) root.dataset.fwHost = handled ? 'jupyterlab' : 'other';
   });
 
   return () => {
     cancelAnimationFrame(announce);
     b.flush();
+    results.dispose();
     b.dispose();
-    root.remove();
+    root?.remove();
   };
 }
 

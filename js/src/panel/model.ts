@@ -52,6 +52,30 @@ export interface PanelModel {
   last_results: string[];
   choices: PanelChoices;
   error: string;
+  notice: string;
+  busy: boolean;
+  progress: ProgressModel;
+  preview: string;
+  results: ResultModel[];
+}
+
+export interface ProgressModel {
+  phase?: 'starting' | 'loading' | 'running' | 'saving' | 'done' | 'stopped' | 'error';
+  text?: string;
+  image?: number;
+  images?: number;
+  step?: number;
+  steps?: number;
+}
+
+/** One gallery entry: a small thumbnail; the full image comes on request by its hash. */
+export interface ResultModel {
+  hash: string;
+  seed: string;
+  width: number;
+  height: number;
+  path: string;
+  thumb: string;
 }
 
 /** Traits that are part of the saved panel state (the rest are views of the kernel's world). */

@@ -94,6 +94,11 @@ export function defaultValues(overrides: Partial<PanelModel> = {}): PanelModel {
       loras: ['detail.safetensors']
     },
     error: '',
+    notice: '',
+    busy: false,
+    progress: {},
+    preview: '',
+    results: [],
     ...overrides
   };
 }

@@ -1,0 +1,191 @@
+"""`generate()`: the panel's engine from plain Python, with no widget at all.
+
+It builds the same `PanelState` a panel would hold (so it validates the same way), plans it,
+runs it on the shared engine with a tqdm progress bar and saves the results with their
+parameters, exactly as the panel does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .folders import ModelFolders, default_output_dir
+from .outputs import save_image
+from .params import GenerationPlan, plan_generation
+from .presets import load_preset
+from .state import LoraSlot, PanelState
+from .styles import load_styles
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .engine.run import Engine
+
+__all__ = ["GenerationResult", "default_engine", "generate"]
+
+_ENGINE_LOCK = threading.Lock()
+_ENGINE: Engine | None = None
+
+
+def default_engine() -> Engine:
+    """The engine shared by `generate()` and every panel (one model in memory for all)."""
+    global _ENGINE  # noqa: PLW0603 -- one process-wide engine is the point
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            from .engine.run import Engine
+
+            _ENGINE = Engine()
+        return _ENGINE
+
+
+@dataclass
+class GenerationResult:
+    """What `generate()` made."""
+
+    images: list[Image.Image]
+    """The images, as PIL images."""
+    paths: list[Path]
+    """Where each image was saved (empty when ``save=False``)."""
+    seeds: list[int]
+    """The seed of each image."""
+    parameters: list[dict[str, Any]]
+    """The exact parameters of each image (also embedded in its file)."""
+    plan: GenerationPlan = field(repr=False)
+    """The resolved plan the run followed."""
+    warnings: list[str] = field(default_factory=list)
+    """Things that were left out (an unknown style, unused preset keys)."""
+
+
+def _lora_slots(loras: Iterable[Any]) -> tuple[LoraSlot, ...]:
+    slots = []
+    for i, lora in enumerate(loras):
+        if isinstance(lora, LoraSlot):
+            slots.append(lora)
+        elif isinstance(lora, str):
+            slots.append(LoraSlot(file=lora))
+        elif isinstance(lora, Mapping):
+            slots.append(LoraSlot.from_dict(lora, f"loras[{i}]"))
+        elif isinstance(lora, Sequence) and len(lora) == 2:
+            slots.append(LoraSlot(file=lora[0], weight=lora[1]))
+        else:
+            raise TypeError(
+                f"loras[{i}] is {lora!r}; allowed: a file name, (file, weight), a dict or a LoraSlot"
+            )
+    return tuple(slots)
+
+
+def generate(
+    prompt: str = "",
+    *,
+    model: str | Path | None = None,
+    negative_prompt: str = "",
+    styles: Sequence[str] = (),
+    performance: str = "Speed",
+    aspect_ratio: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    image_number: int = 1,
+    seed: int | None = None,
+    loras: Iterable[Any] = (),
+    guidance_scale: float = 4.0,
+    sampler: str = "DPM++ 2M SDE",
+    scheduler: str = "karras",
+    clip_skip: int = 2,
+    steps: int | None = None,
+    output_format: str = "png",
+    output_dir: str | Path | None = None,
+    models_dir: str | Path | None = None,
+    preset: str | Path | dict[str, Any] | None = None,
+    save: bool = True,
+    progress: bool = True,
+) -> GenerationResult:
+    """Generate images with SDXL, Fooocus-style, without a panel.
+
+    `model` is a checkpoint name under ``<models_dir>/checkpoints``, a path to an SDXL
+    ``.safetensors`` file or diffusers folder, or a Hub id (online only). `loras` takes file names
+    under ``<models_dir>/loras`` as ``"file"`` or ``(file, weight)``. `seed` None draws a random
+    seed; image i uses seed + i. `width`/`height` override `aspect_ratio` ("1152*896"). A
+    `preset` (Fooocus preset JSON) sets the defaults the other arguments then override.
+    Bad values raise `ValueError` naming the argument and what is allowed.
+    """
+    warnings: list[str] = []
+    base = PanelState()
+    if preset is not None:
+        base, warnings = load_preset(preset)
+    model_name = str(model) if model is not None else base.base_model
+    state = base.replace(
+        prompt=prompt or base.prompt,
+        negative_prompt=negative_prompt or base.negative_prompt,
+        styles=tuple(styles) if styles or preset is None else base.styles,
+        performance=performance,
+        aspect_ratio=aspect_ratio or (base.aspect_ratio if preset is not None else "1152*896"),
+        image_number=image_number,
+        seed=seed if seed is not None else 0,
+        random_seed=seed is None,
+        output_format=output_format,
+        base_model=model_name,
+        loras=_lora_slots(loras) if loras else (base.loras if preset is not None else ()),
+        guidance_scale=guidance_scale,
+        sampler=sampler,
+        scheduler=scheduler,
+        clip_skip=clip_skip,
+    )
+    folders = ModelFolders.resolve(models_dir)
+    plan = plan_generation(
+        state, folders=folders, styles=load_styles([folders.styles]), width=width, height=height, steps=steps
+    )
+    warnings += list(plan.warnings)
+    return run_plan(
+        plan,
+        output_dir=Path(output_dir) if output_dir else None,
+        save=save,
+        progress=progress,
+        warnings=warnings,
+    )
+
+
+def run_plan(
+    plan: GenerationPlan,
+    *,
+    output_dir: Path | None = None,
+    save: bool = True,
+    progress: bool = True,
+    warnings: list[str] | None = None,
+) -> GenerationResult:
+    """Run a plan on the shared engine, saving each image as it is done."""
+    from tqdm.auto import tqdm
+
+    from .engine.run import RunEvents
+
+    out = output_dir or default_output_dir()
+    paths: list[Path] = []
+    bar = tqdm(
+        total=plan.steps * plan.image_number, disable=not progress, unit="step", desc="fooocus-widgets"
+    )
+    done = [0]
+
+    def on_step(index: int, step: int, steps: int) -> None:
+        total = index * steps + step
+        bar.update(total - done[0])
+        done[0] = total
+
+    def on_image(result: Any) -> None:
+        if save:
+            paths.append(save_image(result.image, result.parameters, out, plan.output_format))
+
+    try:
+        results = default_engine().run(plan, RunEvents(step=on_step, image=on_image))
+    finally:
+        bar.close()
+    return GenerationResult(
+        images=[r.image for r in results],
+        paths=paths,
+        seeds=[r.seed for r in results],
+        parameters=[r.parameters for r in results],
+        plan=plan,
+        warnings=warnings or [],
+    )
