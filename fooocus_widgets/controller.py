@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import threading
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,7 @@ class PanelController:
         self.images = images
         self._engine = engine
         self._control: RunControl | None = None
-        self._thread: threading.Thread | None = None
+        self._job: Future[None] | None = None
         self.styles: StyleLibrary = load_styles([folders.styles])
 
     # ---- messages from the front end ---------------------------------------------------------
@@ -104,14 +104,16 @@ class PanelController:
     @property
     def busy(self) -> bool:
         """Whether a job is running."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._job is not None and not self._job.done()
 
     def plan(self) -> GenerationPlan:
         """The plan for the panel's current state (raises `GenerationInputError`)."""
         return plan_generation(self.panel.state, folders=self.folders, styles=self.styles)
 
-    def generate(self) -> threading.Thread | None:
-        """Start a job for the current state; returns its thread, or None when it cannot start."""
+    def generate(self) -> Future[None] | None:
+        """Start a job for the current state on the engine thread; returns it, or None when it
+        cannot start (the reason is then in the panel's error area).
+        """
         panel = self.panel
         if self.busy:
             panel.error = "A generation is already running; press Stop to end it first."
@@ -121,8 +123,12 @@ class PanelController:
         except (GenerationInputError, ValueError) as exc:
             panel.error = str(exc)
             return None
-        from .engine.run import RunControl
+        from .engine.run import GenerationError, RunControl
 
+        engine = self._engine()
+        if engine.busy:
+            panel.error = "Another panel is generating; wait for it or press Stop there."
+            return None
         panel.error = ""
         panel.notice = " ".join(plan.warnings)
         self._control = RunControl()
@@ -131,11 +137,13 @@ class PanelController:
         panel.results = []
         panel.progress = {"phase": "starting", "text": "Starting", "image": 0, "images": plan.image_number,
                           "step": 0, "steps": plan.steps}  # fmt: skip
-        self._thread = threading.Thread(
-            target=self._work, args=(plan, self._control), name="fooocus-widgets", daemon=True
-        )
-        self._thread.start()
-        return self._thread
+        control = self._control
+        try:
+            self._job = engine.submit(lambda: self._work(engine, plan, control))
+        except GenerationError as exc:
+            panel.error, panel.busy = str(exc), False
+            return None
+        return self._job
 
     def stop(self) -> None:
         """End the batch after the current step."""
@@ -147,7 +155,7 @@ class PanelController:
         if self._control is not None:
             self._control.skip.set()
 
-    def _work(self, plan: GenerationPlan, control: RunControl) -> None:
+    def _work(self, engine: Engine, plan: GenerationPlan, control: RunControl) -> None:
         from .engine.run import RunEvents
 
         panel = self.panel
@@ -174,7 +182,7 @@ class PanelController:
             image=on_image,
         )
         try:
-            results = self._engine().run(plan, events, control)
+            results = engine.run_now(plan, events, control)
             stopped = control.stop.is_set()
             done = len(results)
             text = (

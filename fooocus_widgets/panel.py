@@ -204,20 +204,27 @@ class FooocusPanel(anywidget.AnyWidget):
             engine=engine or default_engine,
         )
         """Runs this panel's jobs (see `controller.PanelController`)."""
-        super().__init__(
-            key=key, choices={**_static_choices(), **self.controller.choices()}, **self._traits_of(state)
-        )
+        found = self.controller.choices()
+        if not state.base_model and found["models"]:  # like Fooocus's default model: the first one found
+            state = self._state = state.replace(base_model=found["models"][0])
+        super().__init__(key=key, choices={**_static_choices(), **found}, **self._traits_of(state))
         self.results = [e for e in map(self.controller.gallery_entry, state.last_results) if e is not None]
         self.observe(self._on_state_trait, names=list(STATE_TRAITS))
         self.on_msg(self.controller.on_message)
+        self._save()  # the panel exists from now on: a restart finds it even before the first edit
 
     # ---- scripting ----------------------------------------------------------------------------
 
     def generate(self, *, wait: bool = False) -> None:
         """Press Generate. With ``wait=True`` return only when the batch is done."""
-        thread = self.controller.generate()
-        if wait and thread is not None:
-            thread.join()
+        job = self.controller.generate()
+        if wait and job is not None:
+            try:
+                job.result()
+            except KeyboardInterrupt:  # the notebook's stop button while waiting: stop the batch
+                self.controller.stop()
+                job.result()
+                raise
 
     def stop(self) -> None:
         """Press Stop: end the batch after the current step."""

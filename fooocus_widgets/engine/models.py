@@ -91,7 +91,9 @@ def config_dir_for(configs: dict[str, Any] | None) -> Path:
 
 @contextlib.contextmanager
 def _captured_warnings() -> Iterator[list[str]]:
-    """Collect what diffusers/peft/transformers warn while loading (logging and warnings)."""
+    """Collect what diffusers/peft/transformers warn while loading (logging and warnings), instead
+    of printing it into whatever cell happens to be running.
+    """
     messages: list[str] = []
 
     class Collect(logging.Handler):
@@ -99,17 +101,21 @@ def _captured_warnings() -> Iterator[list[str]]:
             messages.append(record.getMessage())
 
     handler = Collect(level=logging.WARNING)
-    loggers = [logging.getLogger(n) for n in ("diffusers", "peft", "transformers")]
-    for lg in loggers:
-        lg.addHandler(handler)
+    saved = []
+    for name in ("diffusers", "peft", "transformers"):
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.handlers[:], lg.propagate))
+        lg.handlers = [handler]
+        lg.propagate = False
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield messages
         messages.extend(str(w.message) for w in caught)
     finally:
-        for lg in loggers:
-            lg.removeHandler(handler)
+        for lg, handlers, propagate in saved:
+            lg.handlers = handlers
+            lg.propagate = propagate
 
 
 def _first_line(exc: BaseException) -> str:

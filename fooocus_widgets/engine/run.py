@@ -1,9 +1,13 @@
 """Running a `GenerationPlan`: load what it needs, then make its images one by one.
 
-`Engine.run` reports through `RunEvents` (status, per-step progress, previews, each finished
+All of an engine's torch work happens on its one long-lived worker thread: panels submit jobs to
+it and `generate()` waits for it. (Each thread that calls torch on the CPU gets its own OpenMP
+team; with two teams there are more threads than cores, libgomp throttles its spin-wait and
+every small op pays a wake-up: a demo-size model ran 1.7x slower on 2 cores.) One job runs at a
+time. A run reports through `RunEvents` (status, per-step progress, previews, each finished
 image) and obeys `RunControl` (Stop ends the batch, Skip ends the current image). It never keeps
 a reference to the pipeline in a callback or a stored exception, so releasing the model really
-frees it. One engine runs one plan at a time.
+frees it.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from PIL import Image
@@ -27,6 +32,7 @@ from .samplers import make_scheduler
 __all__ = ["Engine", "GenerationError", "ImageResult", "RunControl", "RunEvents"]
 
 PREVIEW_INTERVAL_S = 0.25
+T = TypeVar("T")
 
 # torchsde (DPM++ SDE) warns about float rounding at the last step; the samples are fine
 warnings.filterwarnings("ignore", message="Should have tb<=t1", module="torchsde")
@@ -73,11 +79,34 @@ class ImageResult:
 
 
 class Engine:
-    """Generates images for plans, with one `ModelManager`."""
+    """Generates images for plans, with one `ModelManager` and one worker thread."""
 
     def __init__(self, models: ModelManager | None = None) -> None:
         self.models = models or ModelManager()
-        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fooocus-widgets-engine")
+        self._busy = False
+        self._busy_lock = threading.Lock()
+
+    def submit(self, job: Callable[[], T]) -> Future[T]:
+        """Run `job` on the engine's thread; refuses (`GenerationError`) while another job runs."""
+        with self._busy_lock:
+            if self._busy:
+                raise GenerationError("A generation is already running; wait for it or press Stop.")
+            self._busy = True
+
+        def guarded() -> T:
+            try:
+                return job()
+            finally:
+                with self._busy_lock:
+                    self._busy = False
+
+        return self._executor.submit(guarded)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running or about to."""
+        return self._busy
 
     def prepare(self, plan: GenerationPlan, events: RunEvents | None = None) -> Any:
         """Load the plan's base model and LoRAs (no-op when they are loaded already)."""
@@ -94,17 +123,25 @@ class Engine:
     def run(
         self, plan: GenerationPlan, events: RunEvents | None = None, control: RunControl | None = None
     ) -> list[ImageResult]:
-        """Make the plan's images. Stop ends the batch after the current step; Skip drops the
-        current image and goes on with the next.
+        """Make the plan's images on the engine thread and wait for them.
+
+        Stop ends the batch after the current step; Skip drops the current image and goes on
+        with the next. An interrupt (Ctrl+C, the notebook's stop button) stops the batch.
         """
-        events = events or RunEvents()
         control = control or RunControl()
-        if not self._lock.acquire(blocking=False):
-            raise GenerationError("A generation is already running; wait for it or press Stop.")
+        future = self.submit(lambda: self.run_now(plan, events, control))
         try:
-            return self._run(plan, events, control)
-        finally:
-            self._lock.release()
+            return future.result()
+        except KeyboardInterrupt:
+            control.stop.set()
+            future.result()
+            raise
+
+    def run_now(
+        self, plan: GenerationPlan, events: RunEvents | None = None, control: RunControl | None = None
+    ) -> list[ImageResult]:
+        """`run` for code that is already a job on the engine thread (see `submit`)."""
+        return self._run(plan, events or RunEvents(), control or RunControl())
 
     def _run(self, plan: GenerationPlan, events: RunEvents, control: RunControl) -> list[ImageResult]:
         pipe = self.prepare(plan, events)
@@ -147,11 +184,12 @@ class Engine:
     ) -> torch.Tensor | None:
         last_preview = [0.0]
         steps = plan.steps
+        wants_preview = events.preview is not _ignore
 
         def on_step(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             events.step(index, step + 1, steps)
             now = time.monotonic()
-            if now - last_preview[0] >= PREVIEW_INTERVAL_S and step + 1 < steps:
+            if wants_preview and now - last_preview[0] >= PREVIEW_INTERVAL_S and step + 1 < steps:
                 last_preview[0] = now
                 events.preview(index, latents_to_preview(tensors["latents"]))
             if control.stop.is_set() or control.skip.is_set():

@@ -24,6 +24,8 @@ import nbformat
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from fooocus_widgets.engine.demo import write_demo_models
+
 CHROMIUM = os.environ.get("FW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -58,6 +60,7 @@ class LabServer:
 
     url: str
     root: Path
+    models: Path
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -119,8 +122,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             }
         )
     )
+    models = base / "models"
+    write_demo_models(models)
     env = {
         **os.environ,
+        "FOOOCUS_WIDGETS_MODELS": str(models),
+        "FOOOCUS_WIDGETS_OUTPUTS": str(root / "outputs"),
         "JUPYTER_CONFIG_DIR": str(dirs["config"]),
         "JUPYTER_DATA_DIR": str(dirs["data"]),
         "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
@@ -150,7 +157,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         cmd.append("--allow-root")
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
-    server = LabServer(url=f"http://127.0.0.1:{port}", root=root, process=process, log=log)
+    server = LabServer(url=f"http://127.0.0.1:{port}", root=root, models=models, process=process, log=log)
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -61,13 +61,29 @@ def test_a_new_panel_shows_the_last_results_again(
     assert [(r["hash"], r["seed"]) for r in again.results] == [(r["hash"], r["seed"]) for r in panel.results]
 
 
-def test_generate_runs_on_a_worker_thread(panel: FooocusPanel) -> None:
-    thread = panel.controller.generate()
-    assert thread is not None
-    assert thread is not threading.current_thread()
+def test_generate_runs_on_the_engine_thread(panel: FooocusPanel, engine: Engine) -> None:
+    threads: list[str] = []
+    panel.observe(lambda _change: threads.append(threading.current_thread().name), names="progress")
+    job = panel.controller.generate()
+    assert job is not None
     assert panel.busy is True  # the call returned while the batch runs
-    thread.join()
+    job.result()
     assert panel.busy is False
+    assert threads[0] == threading.current_thread().name  # "starting" is set before the job is queued
+    assert threads[1:]
+    assert all(name.startswith("fooocus-widgets-engine") for name in threads[1:])
+
+
+def test_a_second_panel_waits_its_turn(panel: FooocusPanel, demo_dir: Path, engine: Engine) -> None:
+    other = FooocusPanel(
+        key="o", state=panel.state, store=MemoryStore(), models_dir=demo_dir, engine=lambda: engine
+    )
+    job = panel.controller.generate()
+    assert job is not None
+    other.generate()
+    assert "Another panel is generating" in other.error
+    job.result()
+    assert panel.error == ""
 
 
 def test_full_image_is_sent_on_request(panel: FooocusPanel, monkeypatch: pytest.MonkeyPatch) -> None:

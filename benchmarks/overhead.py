@@ -1,0 +1,210 @@
+"""Overhead of fooocus-widgets over a bare diffusers call, measured side by side in one run.
+
+For the same pipeline components, steps, size, sampler and seed, it times (alternating, several
+repetitions, median per image), each on the engine's worker thread where fooocus-widgets runs
+all torch work:
+
+- bare:   ``pipe(prompt=..., output_type="pil")``, diffusers alone;
+- api:    ``fooocus_widgets.generate(...)`` with saving (PNG with embedded parameters, history);
+- panel:  ``FooocusPanel.generate(wait=True)`` with live previews, thumbnails, the image store
+          and trait updates, as the panel runs it (no browser attached).
+
+It prints the ratios api/bare and panel/bare. Target on CPU with a demo-size model at 512x512:
+api/bare <= 1.10. With ``--full`` (needs a GPU) the model is the full SDXL architecture with
+random fp16 weights at 1024x1024, 30 steps (target <= 1.03).
+
+    python benchmarks/overhead.py [--reps 5] [--steps 30] [--size 512] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import fooocus_widgets as fw
+from fooocus_widgets.api import default_engine
+from fooocus_widgets.engine.demo import write_demo_models
+from fooocus_widgets.engine.samplers import make_scheduler
+from fooocus_widgets.folders import ModelFolders
+from fooocus_widgets.params import plan_generation
+from fooocus_widgets.state import PanelState
+from fooocus_widgets.styles import load_styles
+
+PROMPT = "a lighthouse at dusk, stormy sea, dramatic clouds"
+NEGATIVE = "blurry, low detail"
+
+
+def full_sdxl_model(directory: Path) -> str:
+    """The full SDXL architecture with random fp16 weights, saved as a diffusers folder."""
+    from diffusers import AutoencoderKL, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from fooocus_widgets.engine.checkpoints import SDXL_BASE_CONFIG_DIR
+    from fooocus_widgets.engine.tokenizers import sdxl_tokenizers
+
+    def config(name: str) -> dict:
+        import json
+
+        return json.loads((SDXL_BASE_CONFIG_DIR / name).read_text())
+
+    torch.set_default_dtype(torch.float16)
+    try:
+        te1 = CLIPTextModel(CLIPTextConfig(**config("text_encoder/config.json")))
+        te2 = CLIPTextModelWithProjection(CLIPTextConfig(**config("text_encoder_2/config.json")))
+        unet = UNet2DConditionModel.from_config(config("unet/config.json"))
+        vae = AutoencoderKL.from_config(config("vae/config.json"))
+    finally:
+        torch.set_default_dtype(torch.float32)
+    from diffusers import EulerDiscreteScheduler
+
+    tok1, tok2 = sdxl_tokenizers()
+    pipe = StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=te1,
+        text_encoder_2=te2,
+        tokenizer=tok1,
+        tokenizer_2=tok2,
+        unet=unet,
+        scheduler=EulerDiscreteScheduler.from_config(config("scheduler/scheduler_config.json")),
+    )
+    target = directory / "checkpoints" / "full-sdxl-random"
+    pipe.save_pretrained(target)
+    return str(target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--sampler", default="Euler")
+    parser.add_argument("--full", action="store_true", help="full SDXL architecture, fp16, on the GPU")
+    args = parser.parse_args()
+    if args.full and not torch.cuda.is_available():
+        raise SystemExit("--full needs a CUDA GPU")
+
+    # Every piece of torch work runs on the engine's thread, as in a kernel: once two threads
+    # have used torch, libgomp has more threads than cores, throttles its spin-wait and each
+    # small op pays a wake-up (a demo-size model ran 1.7x slower on 2 cores).
+    engine = default_engine()
+    work = Path(tempfile.mkdtemp(prefix="fw-bench-"))
+    models = work / "models"
+    engine.submit(lambda: write_demo_models(models)).result()
+    model = (
+        engine.submit(lambda: full_sdxl_model(models)).result() if args.full else "demo-sdxl-a.safetensors"
+    )
+    out = work / "outputs"
+
+    state = PanelState(
+        prompt=PROMPT,
+        negative_prompt=NEGATIVE,
+        styles=(),
+        base_model=model,
+        sampler=args.sampler,
+        scheduler="normal",
+        aspect_ratio=f"{args.size}*{args.size}",
+        image_number=1,
+        random_seed=False,
+        seed=7,
+    )
+    folders = ModelFolders(models)
+    plan = plan_generation(state, folders=folders, styles=load_styles([folders.styles]), steps=args.steps)
+    pipe = engine.submit(lambda: engine.prepare(plan)).result()  # the very components all paths use
+    base_config = dict(engine.models.current.base_scheduler_config)  # type: ignore[union-attr]
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+
+    def bare_call() -> None:
+        pipe(
+            prompt=PROMPT,
+            negative_prompt=NEGATIVE,
+            num_inference_steps=args.steps,
+            guidance_scale=state.guidance_scale,
+            width=args.size,
+            height=args.size,
+            generator=torch.Generator("cpu").manual_seed(7),
+            output_type="pil",
+        )
+
+    def bare() -> float:
+        # on the engine's thread, like the other two (see above)
+        pipe.scheduler = make_scheduler(base_config, args.sampler, "normal")[0]
+        sync()
+        start = time.perf_counter()
+        engine.submit(bare_call).result()
+        sync()
+        return time.perf_counter() - start
+
+    def api() -> float:
+        sync()
+        start = time.perf_counter()
+        fw.generate(
+            PROMPT,
+            model=model,
+            negative_prompt=NEGATIVE,
+            models_dir=models,
+            width=args.size,
+            height=args.size,
+            steps=args.steps,
+            seed=7,
+            sampler=args.sampler,
+            scheduler="normal",
+            output_dir=out,
+            progress=False,
+        )
+        sync()
+        return time.perf_counter() - start
+
+    panel = fw.FooocusPanel(
+        key="bench",
+        state=state,
+        store=fw.MemoryStore(),
+        models_dir=models,
+        output_dir=out,
+        images=fw.ImageStore(work / "images"),
+    )
+
+    def through_panel() -> float:
+        sync()
+        start = time.perf_counter()
+        panel.controller.plan = lambda: plan  # type: ignore[method-assign]  # same steps as the others
+        panel.generate(wait=True)
+        sync()
+        assert not panel.error, panel.error
+        return time.perf_counter() - start
+
+    runs: dict[str, list[float]] = {"bare": [], "api": [], "panel": []}
+    bare(), api(), through_panel()  # warm-up: caches, allocator, first-call costs
+    for _ in range(args.reps):
+        for name, fn in (("bare", bare), ("api", api), ("panel", through_panel)):
+            runs[name].append(fn())
+
+    device = (
+        torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    )
+    medians = {name: statistics.median(times) for name, times in runs.items()}
+    print(f"device: {device}")
+    kind = "full SDXL architecture, random fp16" if args.full else "demo (SDXL layout, tiny widths)"
+    print(
+        f"model: {kind}; {args.size}x{args.size}, {args.steps} steps, {args.sampler}, "
+        f"{args.reps} alternating repetitions"
+    )
+    for name, times in runs.items():
+        print(
+            f"  {name:5s} median {medians[name]:.3f} s/image   runs: {', '.join(f'{t:.3f}' for t in times)}"
+        )
+    print(f"ratio api/bare:   {medians['api'] / medians['bare']:.3f}")
+    print(f"ratio panel/bare: {medians['panel'] / medians['bare']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
