@@ -28,7 +28,14 @@ from .checkpoints import CONFIG_METADATA_KEY
 from .convert import pipeline_to_original_state_dict
 from .tokenizers import VOCAB_SIZE, sdxl_tokenizers
 
-__all__ = ["DEMO_CHECKPOINTS", "DEMO_LORAS", "build_demo_pipeline", "demo_configs", "write_demo_models"]
+__all__ = [
+    "DEMO_CHECKPOINTS",
+    "DEMO_LORAS",
+    "build_demo_pipeline",
+    "demo_configs",
+    "write_demo_models",
+    "write_sdxl_size_checkpoint",
+]
 
 DEMO_CHECKPOINTS = {"demo-sdxl-a.safetensors": 1, "demo-sdxl-b.safetensors": 2}
 DEMO_LORAS = {
@@ -241,3 +248,51 @@ def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]
         readme.write_text(README)
         written.append(readme)
     return written
+
+
+def write_sdxl_size_checkpoint(
+    path: Path, *, dtype: torch.dtype = torch.float16, seed: int | None = None
+) -> None:
+    """A single-file checkpoint with the full SDXL base architecture (2.6B-parameter UNet, both
+    text encoders, VAE), in the original layout and without embedded configs: exactly what a real
+    SDXL file looks like to the loader. Weights are zeros, or random with `seed`. About 7 GB in fp16.
+
+    The models are built on the meta device and each tensor is materialised only while the file
+    is written, so the peak memory is one copy of the weights.
+    """
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from .checkpoints import SDXL_BASE_CONFIG_DIR
+    from .convert import (
+        text_encoder_2_to_original,
+        text_encoder_to_original,
+        unet_to_original,
+        vae_to_original,
+    )
+
+    def config(name: str) -> dict[str, Any]:
+        return dict(json.loads((SDXL_BASE_CONFIG_DIR / name).read_text()))
+
+    with init_empty_weights():
+        unet = UNet2DConditionModel.from_config(config("unet/config.json"))
+        vae = AutoencoderKL.from_config(config("vae/config.json"))
+        te1 = CLIPTextModel(CLIPTextConfig(**config("text_encoder/config.json")))
+        te2 = CLIPTextModelWithProjection(CLIPTextConfig(**config("text_encoder_2/config.json")))
+    layout: dict[str, torch.Tensor] = {}
+    layout.update(unet_to_original(unet.state_dict(), unet.config))
+    layout.update(vae_to_original(vae.state_dict(), vae.config))
+    layout.update(text_encoder_to_original(te1.state_dict()))
+    layout.update(text_encoder_2_to_original(te2.state_dict()))
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+
+    def materialise(meta: torch.Tensor) -> torch.Tensor:
+        if generator is None:
+            return torch.zeros(meta.shape, dtype=dtype)
+        return (torch.randn(meta.shape, generator=generator) * 0.02).to(dtype)
+
+    tensors = {name: materialise(meta) for name, meta in layout.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"modelspec.architecture": "stable-diffusion-xl-v1-base"})
