@@ -164,14 +164,22 @@ def build_demo_pipeline(seed: int) -> Any:
 
 
 def _embedded_configs(pipe: Any) -> str:
-    """The configs a loader needs, as saved in the checkpoint's metadata."""
+    """The configs a loader needs, as saved in the checkpoint's metadata.
+
+    diffusers' private bookkeeping keys (``_use_default_values`` comes out in set order) are left
+    out, so that the same models always give the same bytes.
+    """
+
+    def public(config: Any) -> dict[str, Any]:
+        return {k: v for k, v in dict(config).items() if not k.startswith("_") or k == "_class_name"}
+
     return json.dumps(
         {
-            "unet": dict(pipe.unet.config),
-            "vae": dict(pipe.vae.config),
-            "text_encoder": pipe.text_encoder.config.to_dict(),
-            "text_encoder_2": pipe.text_encoder_2.config.to_dict(),
-            "scheduler": dict(pipe.scheduler.config),
+            "unet": public(pipe.unet.config),
+            "vae": public(pipe.vae.config),
+            "text_encoder": public(pipe.text_encoder.config.to_dict()),
+            "text_encoder_2": public(pipe.text_encoder_2.config.to_dict()),
+            "scheduler": public(pipe.scheduler.config),
         },
         sort_keys=True,
         default=list,

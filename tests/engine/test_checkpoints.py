@@ -143,3 +143,29 @@ def test_damaged_embedded_config_is_reported(tmp_path: Path) -> None:
     save_file(tensors, str(path), metadata={"fooocus_widgets.diffusers_config": "{not json"})
     with pytest.raises(ModelFileError, match="damaged model config"):
         inspect_checkpoint(path)
+
+
+@pytest.mark.slow
+def test_demo_models_are_deterministic_and_laid_out_like_real_ones(demo_dir: Path, tmp_path: Path) -> None:
+    import hashlib
+    import subprocess
+    import sys
+
+    again = tmp_path / "again"
+    out = subprocess.run(
+        [sys.executable, "-m", "fooocus_widgets", "demo-models", str(again)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "random weights" in out.stdout
+    names = sorted(p.relative_to(demo_dir).as_posix() for p in demo_dir.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    assert {
+        "checkpoints/demo-sdxl-a.safetensors",
+        "checkpoints/demo-sdxl-b.safetensors",
+        "README.txt",
+    } <= set(names)
+    for name in names:
+        digest = [hashlib.sha256((root / name).read_bytes()).hexdigest() for root in (demo_dir, again)]
+        assert digest[0] == digest[1], name
