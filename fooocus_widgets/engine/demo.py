@@ -233,10 +233,9 @@ def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]
         save_file(
             pipeline_to_original_state_dict(pipe),
             str(tmp),
-            metadata={
-                CONFIG_METADATA_KEY: _embedded_configs(pipe),
-                "modelspec.title": f"fooocus-widgets {name}",
-            },
+            # one key only: safetensors keeps metadata in a hash map, so several keys come out in
+            # a different order in every process and the file would not be reproducible
+            metadata={CONFIG_METADATA_KEY: _embedded_configs(pipe)},
         )
         tmp.replace(path)
         written.append(path)
