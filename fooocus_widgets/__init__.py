@@ -14,8 +14,9 @@ from .stores import FileStore, ImageStore, MemoryStore, StateRecoveryWarning, St
 
 if TYPE_CHECKING:
     from .api import GenerationResult, generate
-    from .panel import FooocusPanel
+    from .panel import FooocusPanel, get_panel
     from .presets import load_preset
+    from .reconnect import rehydrate
 
 __all__ = [
     "FileStore",
@@ -32,15 +33,19 @@ __all__ = [
     "StoredState",
     "__version__",
     "generate",
+    "get_panel",
     "load_preset",
+    "rehydrate",
 ]
 
 #: Public names imported on first use (they pull in ipywidgets, PIL or, later, torch).
 _LAZY = {
     "FooocusPanel": "panel",
+    "get_panel": "panel",
     "generate": "api",
     "GenerationResult": "api",
     "load_preset": "presets",
+    "rehydrate": "reconnect",
 }
 
 

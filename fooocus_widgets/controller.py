@@ -32,6 +32,7 @@ __all__ = ["PanelController", "thumbnail_data_url"]
 
 log = logging.getLogger(__name__)
 THUMB_SIDE = 256
+MINI_SIDE = 64  # thumbnails kept in the notebook's metadata: 32 of them stay well under 256 KB
 MAX_UPLOAD = 64 * 1024 * 1024
 
 
@@ -84,6 +85,10 @@ class PanelController:
         """Dispatch one custom message of the panel's front end."""
         kind = content.get("type") if isinstance(content, dict) else None
         handlers: dict[str, Callable[[], Any]] = {
+            "ping": lambda: self.panel.send({"type": "pong", "id": content.get("id")}),
+            "restore": lambda: self.restore(content.get("changes"), content.get("revision")),
+            "resume": self.resume,
+            "discard-pending": lambda: self.panel.set_pending(None),
             "generate": self.generate,
             "stop": self.stop,
             "skip": self.skip,
@@ -106,11 +111,30 @@ class PanelController:
         """Whether a job is running."""
         return self._job is not None and not self._job.done()
 
-    def plan(self) -> GenerationPlan:
+    def plan(self, seeds: Sequence[int] | None = None) -> GenerationPlan:
         """The plan for the panel's current state (raises `GenerationInputError`)."""
-        return plan_generation(self.panel.state, folders=self.folders, styles=self.styles)
+        return plan_generation(self.panel.state, folders=self.folders, styles=self.styles, seeds=seeds)
 
-    def generate(self) -> Future[None] | None:
+    def restore(self, changes: Any, revision: Any) -> None:
+        """The front end had a newer copy (edits made while the kernel was away): apply it."""
+        if isinstance(changes, dict) and isinstance(revision, int) and not isinstance(revision, bool):
+            self.panel.restore(changes, revision)
+
+    def resume(self) -> Future[None] | None:
+        """Make the images of an interrupted batch that were not finished, with their seeds."""
+        pending = self.panel.pending
+        try:
+            seeds = [int(s) for s in pending.get("seeds", [])][int(pending.get("done", 0)) :]
+        except (TypeError, ValueError):
+            seeds = []
+        if not seeds:
+            self.panel.set_pending(None)
+            return None
+        return self.generate(seeds=seeds, keep_results=True)
+
+    def generate(
+        self, seeds: Sequence[int] | None = None, *, keep_results: bool = False
+    ) -> Future[None] | None:
         """Start a job for the current state on the engine thread; returns it, or None when it
         cannot start (the reason is then in the panel's error area).
         """
@@ -119,7 +143,7 @@ class PanelController:
             panel.error = "A generation is already running; press Stop to end it first."
             return None
         try:
-            plan = self.plan()
+            plan = self.plan(seeds)
         except (GenerationInputError, ValueError) as exc:
             panel.error = str(exc)
             return None
@@ -134,7 +158,9 @@ class PanelController:
         self._control = RunControl()
         panel.busy = True
         panel.preview = ""
-        panel.results = []
+        if not keep_results:
+            panel.results = []
+        panel.set_pending({"seeds": [str(s) for s in plan.seeds], "done": 0, "images": plan.image_number})
         panel.progress = {"phase": "starting", "text": "Starting", "image": 0, "images": plan.image_number,
                           "step": 0, "steps": plan.steps}  # fmt: skip
         control = self._control
@@ -142,8 +168,23 @@ class PanelController:
             self._job = engine.submit(lambda: self._work(engine, plan, control))
         except GenerationError as exc:
             panel.error, panel.busy = str(exc), False
+            panel.set_pending(None)
             return None
         return self._job
+
+    def preload(self) -> Future[Any] | None:
+        """Load the current base model (and LoRAs) in the background, before the first Generate."""
+        try:
+            plan = self.plan()
+        except (GenerationInputError, ValueError):
+            return None
+        from .engine.run import GenerationError
+
+        engine = self._engine()
+        try:
+            return engine.submit(lambda: engine.prepare(plan))
+        except GenerationError:
+            return None
 
     def stop(self) -> None:
         """End the batch after the current step."""
@@ -159,7 +200,7 @@ class PanelController:
         from .engine.run import RunEvents
 
         panel = self.panel
-        hashes: list[str] = []
+        hashes: list[str] = [r["hash"] for r in panel.results]
 
         def progress(**changes: Any) -> None:
             panel.progress = {**panel.progress, **changes}
@@ -169,7 +210,8 @@ class PanelController:
             entry = self._keep(result, plan)
             hashes.append(entry["hash"])
             panel.results = [*panel.results, entry]
-            panel.last_results = list(hashes)
+            panel.pending = {**panel.pending, "done": int(panel.pending.get("done", 0)) + 1}
+            panel.last_results = list(hashes)[-32:]  # saves state and pending together
 
         events = RunEvents(
             status=lambda text: progress(
@@ -198,6 +240,7 @@ class PanelController:
             del exc  # its traceback holds the pipeline's frames: drop it now
         finally:
             panel.preview = ""
+            panel.set_pending(None)
             panel.busy = False
 
     def _keep(self, result: ImageResult, plan: GenerationPlan) -> dict[str, Any]:
@@ -218,6 +261,7 @@ class PanelController:
             "height": result.image.height,
             "path": str(path) if path else "",
             "thumb": thumbnail_data_url(result.image),
+            "mini": thumbnail_data_url(result.image, MINI_SIDE),
         }
 
     # ---- other requests ----------------------------------------------------------------------
@@ -251,6 +295,7 @@ class PanelController:
             "height": image.height,
             "path": "",
             "thumb": thumbnail_data_url(image),
+            "mini": thumbnail_data_url(image, MINI_SIDE),
         }
 
     def send_image(self, digest: Any, request: Any) -> None:

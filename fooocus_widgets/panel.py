@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,15 @@ from .stores import FileStore, ImageStore, StateStore
 if TYPE_CHECKING:
     from .engine.run import Engine
 
-__all__ = ["FooocusPanel"]
+__all__ = ["FooocusPanel", "get_panel"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 
 #: Traits that mirror a `PanelState` field one to one.
 STATE_TRAITS = tuple(f.name for f in dataclasses.fields(PanelState) if f.name != "extras")
+
+#: The live panel of each key in this kernel (a re-run cell replaces the one before).
+_LIVE: weakref.WeakValueDictionary[str, FooocusPanel] = weakref.WeakValueDictionary()
 
 
 def _seed_to_json(value: int, _widget: Any) -> str:
@@ -163,7 +167,13 @@ class FooocusPanel(anywidget.AnyWidget):
     preview = traitlets.Unicode("").tag(sync=True)
     """A small live preview of the image being denoised, as a data URL; "" when none."""
     results = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """The gallery: ``{"hash", "seed", "width", "height", "path", "thumb"}`` per image."""
+    """The gallery: ``{"hash", "seed", "width", "height", "path", "thumb", "mini"}`` per image
+    (``mini``: a tiny thumbnail for the notebook's metadata)."""
+    revision = traitlets.Int(0).tag(sync=True)
+    """Grows at every saved change; the front end's copies carry it, and the newest wins."""
+    pending = traitlets.Dict().tag(sync=True)
+    """The batch in progress, ``{"seeds", "done", "images"}``; on a new panel, a batch that the
+    kernel's death interrupted (the front end then offers to resume it); {} when none."""
 
     def __init__(
         self,
@@ -175,13 +185,15 @@ class FooocusPanel(anywidget.AnyWidget):
         output_dir: str | pathlib.Path | None = None,
         images: ImageStore | None = None,
         engine: Callable[[], Engine] | None = None,
+        revision: int | None = None,
+        pending: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> None:
         unknown = sorted(set(fields) - set(STATE_TRAITS))
         if unknown:
             raise TypeError(
                 f"FooocusPanel got unexpected argument(s) {', '.join(unknown)}; allowed: key, state, store, "
-                f"models_dir, output_dir, images, engine, {', '.join(STATE_TRAITS)}"
+                f"models_dir, output_dir, images, engine, revision, pending, {', '.join(STATE_TRAITS)}"
             )
         from .api import default_engine
         from .controller import PanelController
@@ -189,9 +201,22 @@ class FooocusPanel(anywidget.AnyWidget):
 
         key = key if key is not None else _default_key()
         self._store: StateStore | None = store if store is not None else FileStore.for_notebook()
+        stored = self._store.load(key)
+        notice = ""
         if state is None:
-            stored = self._store.load(key)
             state = stored.state if stored else PanelState()
+        elif stored is not None and stored.revision > (revision or 0) and stored.state != state:
+            # the kernel side saved a newer copy than the one handed in: newest wins
+            notice = f"Restored the newer copy saved at {stored.updated_at[:19].replace('T', ' ')} UTC."
+            state = stored.state
+        elif stored is not None and stored.revision == (revision or 0) and stored.state != state:
+            # two copies of the same age that differ: the one handed in wins, the other is kept
+            self._store.save(f"{key}.conflict"[:200], stored.state, pending=stored.pending)
+            notice = f"Two saved copies differed; the other one is kept under the key {key}.conflict."
+        self._revision = max(revision or 0, stored.revision if stored else 0)
+        interrupted = (
+            dict(pending) if pending else (dict(stored.pending) if stored and stored.pending else {})
+        )
         if fields:
             state = state.replace(**{name: _state_value(name, v) for name, v in fields.items()})
         self._state = state
@@ -207,11 +232,21 @@ class FooocusPanel(anywidget.AnyWidget):
         found = self.controller.choices()
         if not state.base_model and found["models"]:  # like Fooocus's default model: the first one found
             state = self._state = state.replace(base_model=found["models"][0])
-        super().__init__(key=key, choices={**_static_choices(), **found}, **self._traits_of(state))
+        super().__init__(
+            key=key,
+            choices={**_static_choices(), **found},
+            notice=notice,
+            pending=interrupted,
+            **self._traits_of(state),
+        )
         self.results = [e for e in map(self.controller.gallery_entry, state.last_results) if e is not None]
         self.observe(self._on_state_trait, names=list(STATE_TRAITS))
         self.on_msg(self.controller.on_message)
-        self._save()  # the panel exists from now on: a restart finds it even before the first edit
+        previous = _LIVE.get(key)
+        if previous is not None and previous is not self and not previous.busy:
+            previous.close()  # the cell ran again: the old panel must not keep saving under this key
+        _LIVE[key] = self
+        self._save(revision=self._revision)  # exists from now on, at the revision it came with
 
     # ---- scripting ----------------------------------------------------------------------------
 
@@ -288,13 +323,57 @@ class FooocusPanel(anywidget.AnyWidget):
             self._state = new_state
         self._save()
 
-    def _save(self) -> None:
-        if self._store is None:
-            return
-        try:
-            self._store.save(self.key, self._state)
-        except OSError as exc:  # a read-only folder must not break the panel
-            self.error = f"Settings could not be saved to disk ({exc}); they stay in this panel."
+    def _save(self, *, at_least: int = 0, revision: int | None = None) -> None:
+        """Save the state (and the running batch) with the next revision (or exactly `revision`)."""
+        with self._state_lock:
+            self._revision = revision if revision is not None else max(self._revision + 1, at_least)
+            revision, state, pending = self._revision, self._state, dict(self.pending) or None
+        if self._store is not None:
+            try:
+                self._store.save(self.key, state, revision=revision, pending=pending)
+            except OSError as exc:  # a read-only folder must not break the panel
+                self.error = f"Settings could not be saved to disk ({exc}); they stay in this panel."
+        self.revision = revision
+
+    def restore(self, changes: Mapping[str, Any], revision: int) -> list[str]:
+        """Apply a front end's newer copy (only the fields that differ) and adopt its revision.
+
+        Returns the fields that could not be applied (their error goes to the error area).
+        """
+        bad: list[str] = []
+        state = self._state
+        for name, sent in changes.items():
+            if name not in STATE_TRAITS:
+                bad.append(name)
+                continue
+            # seeds travel as text (they exceed a JS number)
+            value = _seed_from_json(sent, self) if name == "seed" else sent
+            try:
+                state = state.replace(**{name: _state_value(name, value)})
+            except (StateError, TypeError) as exc:
+                bad.append(name)
+                self.error = f"A saved value was not restored: {exc}"
+        with self._state_lock:
+            if revision <= self._revision and state != self._state and self._store is not None:
+                # same age, different content: the front end's edit wins, this copy is kept
+                self._store.save(f"{self.key}.conflict"[:200], self._state)
+                self.notice = f"Two copies differed; the kernel's is kept under the key {self.key}.conflict."
+            self._state = state
+            with self.hold_sync():
+                for name, value in self._traits_of(state).items():
+                    setattr(self, name, value)
+        self._save(at_least=revision)
+        return bad
+
+    def set_pending(self, pending: Mapping[str, Any] | None) -> None:
+        """Record the running batch (or none); saved at once, so a crash leaves it behind."""
+        self.pending = dict(pending or {})
+        self._save()
+
+
+def get_panel(key: str) -> FooocusPanel | None:
+    """The live panel of `key` in this kernel (after a Reconnect, the rehydrated one)."""
+    return _LIVE.get(key)
 
 
 def _static_choices() -> dict[str, list[str]]:

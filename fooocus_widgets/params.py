@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,12 +219,14 @@ def plan_generation(
     width: int | None = None,
     height: int | None = None,
     steps: int | None = None,
+    seeds: Sequence[int] | None = None,
     rng: random.Random | None = None,
 ) -> GenerationPlan:
     """Resolve `state` into a checked `GenerationPlan`.
 
     `width`/`height` override the aspect ratio and `steps` the performance's step count (both as
-    the Python API allows). A random seed is drawn when `state.random_seed` is on.
+    the Python API allows). A random seed is drawn when `state.random_seed` is on; `seeds` gives
+    the exact seeds instead (resuming an interrupted batch).
     """
     w, h = (width or state.width), (height or state.height)
     check_size(w, h)
@@ -254,8 +257,17 @@ def plan_generation(
     warnings = [f"Style {name!r} was not found and is left out." for name in missing]
     positive, negative = styled_prompts(state.prompt, state.negative_prompt, found)
 
-    first_seed = (rng or random.SystemRandom()).randint(0, MAX_SEED) if state.random_seed else state.seed
-    seeds = tuple((first_seed + i) % (MAX_SEED + 1) for i in range(state.image_number))
+    if seeds is not None:
+        if not seeds or any(
+            isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED for s in seeds
+        ):
+            raise GenerationInputError(
+                f"seeds {list(seeds)!r} are not allowed; allowed: whole numbers 0 to {MAX_SEED}."
+            )
+        batch = tuple(seeds)
+    else:
+        first_seed = (rng or random.SystemRandom()).randint(0, MAX_SEED) if state.random_seed else state.seed
+        batch = tuple((first_seed + i) % (MAX_SEED + 1) for i in range(state.image_number))
     sampler = preset.sampler or state.sampler
     scheduler = preset.scheduler or state.scheduler
     return GenerationPlan(
@@ -268,7 +280,7 @@ def plan_generation(
         steps=steps or preset.steps,
         width=w,
         height=h,
-        seeds=seeds,
+        seeds=batch,
         guidance_scale=preset.guidance_scale if preset.guidance_scale is not None else state.guidance_scale,
         sampler=sampler,
         scheduler=scheduler,

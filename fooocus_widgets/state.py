@@ -467,6 +467,9 @@ class PanelState(_Record):
             raise StateFormatError(f"a panel state must be a JSON object, not {type(data).__name__}")
         doc = migrate(dict(data))
         doc.pop("schema_version", None)
+        seed = doc.get("seed")
+        if isinstance(seed, str) and seed.isdigit():
+            doc["seed"] = int(seed)  # front ends write seeds as text: they exceed a JS number
         known, extras = cls._split_known(doc)
         if "loras" in known:
             slots = _check_sequence("loras", known["loras"], LORA_SLOTS)

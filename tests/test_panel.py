@@ -90,7 +90,7 @@ def test_edits_are_saved_and_a_new_panel_with_the_key_restores_them(tmp_path: Pa
 
 def test_a_read_only_store_reports_in_the_panel_instead_of_raising(tmp_path: Path) -> None:
     class BrokenStore(MemoryStore):
-        def save(self, key, state, *, revision=None):  # type: ignore[no-untyped-def]
+        def save(self, key, state, *, revision=None, pending=None):  # type: ignore[no-untyped-def]
             raise PermissionError("read-only file system")
 
     panel = FooocusPanel(key="k", store=BrokenStore())

@@ -54,11 +54,15 @@ class StoredState:
     """Grows by one at every save; the newest revision wins when copies disagree."""
     updated_at: str
     """When it was saved, ISO 8601 in UTC."""
+    pending: dict[str, Any] | None = None
+    """A batch that was running when this was saved (``{"seeds", "done", ...}``), or None."""
 
     @classmethod
-    def new(cls, key: str, state: PanelState, revision: int) -> StoredState:
+    def new(
+        cls, key: str, state: PanelState, revision: int, pending: dict[str, Any] | None = None
+    ) -> StoredState:
         """A record of `state` saved now."""
-        return cls(key=check_key(key), state=state, revision=revision, updated_at=_now())
+        return cls(key=check_key(key), state=state, revision=revision, updated_at=_now(), pending=pending)
 
     def encode(self) -> bytes:
         """The record as UTF-8 JSON, with a checksum of the state that `decode` verifies."""
@@ -71,6 +75,7 @@ class StoredState:
             "updated_at": self.updated_at,
             "sha256": _checksum(state),
             "state": state,
+            "pending": self.pending,
         }
         return json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -93,6 +98,7 @@ class StoredState:
             state=PanelState.from_dict(state),
             revision=revision,
             updated_at=str(record.get("updated_at", "")),
+            pending=record.get("pending") if isinstance(record.get("pending"), dict) else None,
         )
 
 
@@ -109,8 +115,17 @@ class StateStore(ABC):
         """The newest readable state saved under `key`, or None. Never raises for damaged data."""
 
     @abstractmethod
-    def save(self, key: str, state: PanelState, *, revision: int | None = None) -> StoredState:
-        """Save `state` under `key`. `revision` defaults to the stored revision plus one."""
+    def save(
+        self,
+        key: str,
+        state: PanelState,
+        *,
+        revision: int | None = None,
+        pending: dict[str, Any] | None = None,
+    ) -> StoredState:
+        """Save `state` (and a running batch, `pending`) under `key`. `revision` defaults to the
+        stored revision plus one.
+        """
 
     @abstractmethod
     def delete(self, key: str) -> None:

@@ -91,9 +91,16 @@ class FileStore(StateStore):
             )
         return None
 
-    def save(self, key: str, state: PanelState, *, revision: int | None = None) -> StoredState:
+    def save(
+        self,
+        key: str,
+        state: PanelState,
+        *,
+        revision: int | None = None,
+        pending: dict[str, Any] | None = None,
+    ) -> StoredState:
         with self._lock:
-            stored = StoredState.new(key, state, self._next_revision(key, revision))
+            stored = StoredState.new(key, state, self._next_revision(key, revision), pending)
             atomic_write(self.path(key), stored.encode(), keep_previous=self.previous_path(key))
         return stored
 

@@ -7,6 +7,7 @@ store survives the file store too.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ..state import PanelState
 from .base import StateStore, StoredState, check_key
@@ -26,9 +27,16 @@ class MemoryStore(StateStore):
             data = self._records.get(check_key(key))
         return StoredState.decode(data) if data is not None else None
 
-    def save(self, key: str, state: PanelState, *, revision: int | None = None) -> StoredState:
+    def save(
+        self,
+        key: str,
+        state: PanelState,
+        *,
+        revision: int | None = None,
+        pending: dict[str, Any] | None = None,
+    ) -> StoredState:
         with self._lock:
-            stored = StoredState.new(key, state, self._next_revision_locked(key, revision))
+            stored = StoredState.new(key, state, self._next_revision_locked(key, revision), pending)
             self._records[key] = stored.encode()
         return stored
 

@@ -15,14 +15,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
 from fooocus_widgets.engine.demo import write_demo_models
 
@@ -98,13 +98,11 @@ class LabServer:
         return f"{self.url}/lab/tree/{notebook}?token={TOKEN}&reset"
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    base = tmp_path_factory.mktemp("lab")
+def start_lab(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> LabServer:
+    """Start JupyterLab from this venv in `base` (own config, data, runtime and settings folders,
+    demo models, no news pop-up), optionally with lab extensions disabled."""
     root = base / "root"
-    root.mkdir()
+    root.mkdir(parents=True)
     dirs = {
         name: base / name
         for name in ("config", "data", "runtime", "settings", "workspaces", "ipython", "app-settings")
@@ -122,6 +120,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             }
         )
     )
+    if disabled_extensions:
+        (dirs["config"] / "labconfig").mkdir()
+        (dirs["config"] / "labconfig" / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": dict.fromkeys(disabled_extensions, True)})
+        )
     models = base / "models"
     write_demo_models(models)
     env = {
@@ -162,19 +165,39 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     while True:
         try:
             server.api("GET", "/api/status")
-            break
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.2)
-    yield server
-    process.terminate()
+        else:
+            return server
+
+
+def stop_lab(server: LabServer, name: str = "jupyterlab") -> None:
+    server.process.terminate()
     try:
-        process.wait(timeout=20)
+        server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        server.process.kill()
     ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(log, ARTIFACTS / "jupyterlab.log")
+    shutil.copy(server.log, ARTIFACTS / f"{name}.log")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    server = start_lab(tmp_path_factory.mktemp("lab"))
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def lab_without_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab with the fooocus-widgets extension disabled (as Colab or VS Code would have it)."""
+    server = start_lab(tmp_path_factory.mktemp("lab-noext"), disabled_extensions=("fooocus-widgets",))
+    yield server
+    stop_lab(server, "jupyterlab-noext")
 
 
 @pytest.fixture(scope="session")
@@ -191,26 +214,41 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, lab: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    lab.delete_sessions()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    console: list[str] = []
+def browser_page_factory(
+    browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Callable[[LabServer], Page]]:
+    """Pages on a given server, each in a fresh browser context; sessions are ended before and after."""
+    opened: list[tuple[LabServer, BrowserContext, Page, list[str]]] = []
 
-    def keep(msg: ConsoleMessage) -> None:
-        console.append(f"[{msg.type}] {msg.text}")
+    def open_page(server: LabServer) -> Page:
+        server.delete_sessions()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        console: list[str] = []
 
-    page.on("console", keep)
-    page.console_messages = console  # type: ignore[attr-defined]
-    yield page
+        def keep(msg: ConsoleMessage) -> None:
+            console.append(f"[{msg.type}] {msg.text}")
+
+        page.on("console", keep)
+        page.console_messages = console  # type: ignore[attr-defined]
+        opened.append((server, context, page, console))
+        return page
+
+    yield open_page
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-        (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
-    context.close()
-    lab.delete_sessions()
+    for server, context, page, console in opened:
+        if rep is not None and rep.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+            (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
+        context.close()
+        server.delete_sessions()
+
+
+@pytest.fixture
+def page(browser_page_factory: Callable[[LabServer], Page], lab: LabServer) -> Page:
+    return browser_page_factory(lab)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -280,3 +318,17 @@ def wait_output(page: Page, index: int, text: str, timeout: float = 30_000) -> N
         arg=[index, text],
         timeout=timeout,
     )
+
+
+def restart_from_kernel_menu(page: Page) -> None:
+    """Kernel menu > Restart Kernel…, then accept the dialog."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator('[data-command="kernelmenu:restart"]').click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+
+def dismiss_dialogs(page: Page) -> None:
+    """Close JupyterLab's "kernel died / restarting" dialogs if any."""
+    for button in page.locator(".jp-Dialog .jp-mod-accept").all():
+        if button.is_visible():
+            button.click()

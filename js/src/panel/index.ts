@@ -4,12 +4,19 @@
  */
 
 import type { AnyModel, RenderProps } from '@anywidget/types';
-import { PANEL_READY_EVENT, type PanelReadyDetail } from '../common/events';
+import {
+  PANEL_READY_EVENT,
+  PANEL_RECONNECT_EVENT,
+  type PanelReadyDetail,
+  type PanelReconnectDetail
+} from '../common/events';
+import { ConnectionMonitor } from './connection';
 import { Binder } from './bind';
 import { loraSlots, seedControl, stylePicker } from './controls';
 import { field, h, sizeLabel } from './dom';
 import { gallery, loadImageButton, progressBar } from './gallery';
-import type { PanelModel } from './model';
+import { STATE_KEYS, type PanelModel } from './model';
+import { StateMirror } from './persist';
 import './panel.css';
 
 type Model = AnyModel<PanelModel>;
@@ -112,8 +119,34 @@ function buildErrorArea(b: Binder, m: Model): HTMLElement {
   return box;
 }
 
+/** "A batch was interrupted…" with Resume and Discard, shown when the kernel died mid-batch. */
+function resumeBanner(b: Binder, model: Model): HTMLElement {
+  const text = h('span', 'fw-resume-text');
+  const resume = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'resume' }, ['Resume']);
+  const discard = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'discard-pending' }, ['Discard']);
+  const banner = h('div', 'fw-resume', { 'data-fw': 'resume-banner', role: 'status' }, [text, resume, discard]);
+  b.listen(resume, 'click', () => model.send({ type: 'resume' }));
+  b.listen(discard, 'click', () => model.send({ type: 'discard-pending' }));
+  const show = (): void => {
+    const p = model.get('pending') ?? {};
+    const total = p.seeds?.length ?? 0;
+    const done = p.done ?? 0;
+    banner.hidden = model.get('busy') || total === 0 || done >= total;
+    text.textContent = `A batch was interrupted after ${done} of ${total} images. Resume the remaining ${total - done} with the same seeds?`;
+  };
+  b.watch('pending', show);
+  b.watch('busy', show);
+  show();
+  return banner;
+}
+
 function render({ model, el }: RenderProps<PanelModel>): () => void {
   const b = new Binder(model);
+  let monitor: ConnectionMonitor | null = null;
+  const mirror = new StateMirror(model, el, location.pathname, () => monitor?.state === 'live');
+  for (const key of [...STATE_KEYS, 'revision', 'results', 'pending'] as const) {
+    b.watch(key, () => mirror.changed(monitor?.state === 'live' ? 'kernel' : 'local'));
+  }
 
   const prompt = h('textarea', 'fw-input fw-prompt', {
     rows: '3', 'data-fw': 'prompt', placeholder: 'Type a prompt here', 'aria-label': 'Prompt'
@@ -131,13 +164,34 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
   b.listen(generate, 'click', () => action('generate'));
   b.listen(stop, 'click', () => action('stop'));
   b.listen(skip, 'click', () => action('skip'));
+  const reconnect = (): void => {
+    if (!monitor || monitor.state === 'reconnecting') return;
+    monitor.reconnecting();
+    b.flush();
+    mirror.flush();
+    const detail: PanelReconnectDetail = {
+      key: model.get('key'),
+      record: mirror.record(),
+      done: (ok, message) => {
+        if (!ok) monitor?.failed(message);
+      }
+    };
+    // the extension answers synchronously by cancelling the event
+    const handled = !el.dispatchEvent(new CustomEvent(PANEL_RECONNECT_EVENT, { bubbles: true, cancelable: true, detail }));
+    if (!handled) {
+      monitor.failed('The kernel restarted. Run this cell again: your settings are saved and come back with it.');
+    }
+  };
+  monitor = new ConnectionMonitor(b, model, reconnect);
   const showBusy = (): void => {
     const busy = model.get('busy');
-    generate.hidden = busy;
-    stop.hidden = !busy;
-    skip.hidden = !busy;
+    const live = monitor?.state === 'live';
+    generate.hidden = busy || !live;
+    stop.hidden = !busy || !live;
+    skip.hidden = !busy || !live;
   };
   b.watch('busy', showBusy);
+  monitor.onChange(showBusy);
   showBusy();
 
   const notice = h('div', 'fw-notice', { 'data-fw': 'notice', role: 'status' });
@@ -154,6 +208,8 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
     results.element,
     progressBar(b),
     h('div', 'fw-prompt-row', {}, [prompt, h('div', 'fw-actions', {}, [generate, stop, skip, loadImageButton(b)])]),
+    monitor.bar,
+    resumeBanner(b, model),
     notice,
     buildErrorArea(b, model)
   ]);
@@ -169,15 +225,25 @@ function render({ model, el }: RenderProps<PanelModel>): () => void {
 
   // Tell the JupyterLab extension (if any) that this panel exists; it answers by cancelling.
   // Deferred one frame: the view is attached to the page only after render returns.
+  let unsubscribe: (() => void) | undefined;
   const announce = requestAnimationFrame(() => {
     const detail: PanelReadyDetail = { key: model.get('key') };
     const handled = !el.dispatchEvent(new CustomEvent(PANEL_READY_EVENT, { bubbles: true, cancelable: true, detail }));
     if (root) root.dataset.fwHost = handled ? 'jupyterlab' : 'other';
+    if (handled && detail.notebookPath) mirror.setNamespace(detail.notebookPath);
+    unsubscribe = detail.onKernelStatus?.(status => monitor?.kernel(status));
+    // the handshake: edits this kernel has not seen (made while it was away) go to it now
+    const sent = mirror.handshake(mirror.newestSaved(detail.saved));
+    if (root) root.dataset.fwHandshake = sent.join(',') || 'in-step';
+    mirror.changed('kernel');
   });
 
   return () => {
     cancelAnimationFrame(announce);
+    unsubscribe?.();
     b.flush();
+    mirror.dispose();
+    monitor?.dispose();
     results.dispose();
     b.dispose();
     root?.remove();

@@ -57,6 +57,15 @@ export interface PanelModel {
   progress: ProgressModel;
   preview: string;
   results: ResultModel[];
+  revision: number;
+  pending: PendingBatch;
+}
+
+/** A batch in progress, or (on a new panel) one that a dying kernel interrupted. */
+export interface PendingBatch {
+  seeds?: string[];
+  done?: number;
+  images?: number;
 }
 
 export interface ProgressModel {
@@ -76,6 +85,8 @@ export interface ResultModel {
   height: number;
   path: string;
   thumb: string;
+  /** A tiny thumbnail kept in the notebook's metadata. */
+  mini?: string;
 }
 
 /** Traits that are part of the saved panel state (the rest are views of the kernel's world). */

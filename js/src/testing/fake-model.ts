@@ -99,6 +99,8 @@ export function defaultValues(overrides: Partial<PanelModel> = {}): PanelModel {
     progress: {},
     preview: '',
     results: [],
+    revision: 0,
+    pending: {},
     ...overrides
   };
 }

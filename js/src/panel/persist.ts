@@ -1,0 +1,129 @@
+/**
+ * The front end's copies of the panel state: every change is mirrored (debounced) into browser
+ * storage and, through the JupyterLab extension, into the notebook's metadata. While the kernel is
+ * away, edits keep being saved with growing revisions; when a kernel is back, `handshake` sends it
+ * only the fields where the front end's copy is newer.
+ */
+
+import type { AnyModel } from '@anywidget/types';
+import { PANEL_STATE_EVENT, type PanelStateDetail } from '../common/events';
+import { fitRecord, isRecord, newer, SCHEMA_VERSION, type SavedRecord } from '../common/record';
+import { debounce } from './dom';
+import { STATE_KEYS, type PanelModel } from './model';
+
+/** Milliseconds of quiet before a change is written to the copies. */
+export const MIRROR_DEBOUNCE_MS = 200;
+
+const storageKey = (namespace: string, key: string): string => `fooocus-widgets:${namespace}:${key}`;
+
+export function readLocal(namespace: string, key: string): SavedRecord | undefined {
+  try {
+    const raw = globalThis.localStorage?.getItem(storageKey(namespace, key));
+    const parsed: unknown = raw ? JSON.parse(raw) : undefined;
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined; // storage disabled, full, or a damaged entry: the other copies remain
+  }
+}
+
+function writeLocal(namespace: string, key: string, record: SavedRecord): void {
+  try {
+    globalThis.localStorage?.setItem(storageKey(namespace, key), JSON.stringify(record));
+  } catch {
+    // quota or privacy mode: the notebook metadata and the kernel's file are still there
+  }
+}
+
+/** The fields where `saved` differs from what the model holds now. */
+export function changedFields(model: AnyModel<PanelModel>, saved: SavedRecord): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const key of STATE_KEYS) {
+    if (!(key in saved.state)) continue;
+    const ours = JSON.stringify(model.get(key));
+    const theirs = saved.state[key];
+    const normalised = key === 'seed' ? JSON.stringify(String(theirs)) : JSON.stringify(theirs);
+    if (ours !== normalised) changes[key] = key === 'seed' ? String(theirs) : theirs;
+  }
+  return changes;
+}
+
+export class StateMirror {
+  private revision: number;
+  private readonly save = debounce(() => this.writeNow(), MIRROR_DEBOUNCE_MS);
+
+  constructor(
+    private readonly model: AnyModel<PanelModel>,
+    private readonly el: HTMLElement,
+    private namespace: string,
+    /** Whether the kernel is connected (edits made while it is not get a revision of their own). */
+    private readonly live: () => boolean
+  ) {
+    this.revision = model.get('revision') ?? 0;
+  }
+
+  setNamespace(namespace: string): void {
+    this.namespace = namespace;
+  }
+
+  /** The record of the panel as it is now. */
+  record(): SavedRecord {
+    const m = this.model;
+    const state: Record<string, unknown> = { schema_version: SCHEMA_VERSION };
+    for (const key of STATE_KEYS) state[key] = m.get(key);
+    const results = (m.get('results') ?? []).map(r => ({ hash: r.hash, seed: r.seed, ...(r.mini ? { mini: r.mini } : {}) }));
+    const pending = m.get('pending') ?? {};
+    return fitRecord({
+      schema_version: SCHEMA_VERSION,
+      revision: this.revision,
+      updated_at: new Date().toISOString(),
+      state,
+      results,
+      ...(Object.keys(pending).length ? { pending: { ...pending } } : {})
+    });
+  }
+
+  /** A change happened: from the kernel (its revision comes with it) or a local edit. */
+  changed(kind: 'kernel' | 'local'): void {
+    const kernelRevision = this.model.get('revision') ?? 0;
+    if (kind === 'kernel' || this.live()) this.revision = Math.max(this.revision, kernelRevision);
+    else this.revision += 1; // edited while the kernel is away: newer than anything it has
+    this.save();
+  }
+
+  flush(): void {
+    this.save.flush();
+  }
+
+  dispose(): void {
+    this.save.flush();
+  }
+
+  /** The newest saved copy among the notebook's metadata and browser storage. */
+  newestSaved(fromNotebook: SavedRecord | undefined): SavedRecord | undefined {
+    return newer(isRecord(fromNotebook) ? fromNotebook : undefined, readLocal(this.namespace, this.model.get('key')));
+  }
+
+  /**
+   * After (re)connecting: when a saved copy is at least as new as the kernel's and differs,
+   * send the kernel only the fields that differ. Returns the fields sent.
+   */
+  handshake(saved: SavedRecord | undefined): string[] {
+    if (!saved) return [];
+    const kernelRevision = this.model.get('revision') ?? 0;
+    if (saved.revision < kernelRevision) return [];
+    const changes = changedFields(this.model, saved);
+    const keys = Object.keys(changes);
+    if (!keys.length) return [];
+    this.revision = Math.max(saved.revision, kernelRevision) + 1;
+    this.model.send({ type: 'restore', revision: this.revision, changes });
+    return keys;
+  }
+
+  private writeNow(): void {
+    const record = this.record();
+    const key = this.model.get('key');
+    writeLocal(this.namespace, key, record);
+    const detail: PanelStateDetail = { key, record };
+    this.el.dispatchEvent(new CustomEvent(PANEL_STATE_EVENT, { bubbles: true, detail }));
+  }
+}
