@@ -9,6 +9,7 @@ import shutil
 from playwright.sync_api import Locator, Page, expect
 
 from .conftest import (
+    ARTIFACTS,
     LabServer,
     cell_output_text,
     dismiss_dialogs,
@@ -96,6 +97,9 @@ def test_menu_restart_then_reconnect_restores_everything_and_generate_works(
     expect(reconnect).to_be_visible(timeout=20_000)
     expect(root.locator('[data-fw="generate"]')).to_be_hidden()
     wait_kernel_idle(page)
+    expect(root.locator('[data-fw="connection-text"]')).to_contain_text("The kernel is back")
+    ARTIFACTS.mkdir(exist_ok=True)
+    root.locator('[data-fw="connection"]').screenshot(path=str(ARTIFACTS / "panel-reconnect.png"))
     reconnect.click()
 
     root = page.locator('[data-fw-panel="restart"]')

@@ -80,7 +80,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** The variable a cell binds its panel to (`panel = fw.FooocusPanel(...)`), if it does. */
 export function panelVariable(source: string): string | undefined {
-  const match = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*[A-Za-z_][\w.]*FooocusPanel\(/m.exec(source);
+  const match = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?FooocusPanel\(/m.exec(source);
   const name = match?.[1];
   return name && IDENTIFIER.test(name) ? name : undefined;
 }
