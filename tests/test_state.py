@@ -162,7 +162,15 @@ def test_invalid_values_name_the_field_and_what_is_allowed(name: str, value: obj
 @given(
     valid_states,
     st.sampled_from(["image_number", "seed", "guidance_scale", "performance", "sampler", "clip_skip"]),
-    st.one_of(st.integers(-(10**20), -1), st.text(max_size=5), st.floats(allow_nan=True), st.none()),
+    # values that no field in the list accepts: negative numbers, text no choice starts with
+    # "?", NaN and infinities, None
+    st.one_of(
+        st.integers(-(10**20), -1),
+        st.floats(max_value=-1e-9),
+        st.sampled_from([float("nan"), float("inf")]),
+        st.text(max_size=5).map(lambda t: "?" + t),
+        st.none(),
+    ),
 )
 def test_random_invalid_values_are_rejected_with_the_field(state: PanelState, name: str, bad: object) -> None:
     doc = state.to_dict()
