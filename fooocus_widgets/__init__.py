@@ -13,7 +13,7 @@ from .state import LoraSlot, PanelState, StateError, StateValidationError
 from .stores import FileStore, ImageStore, MemoryStore, StateRecoveryWarning, StateStore, StoredState
 
 if TYPE_CHECKING:
-    from .api import GenerationResult, generate
+    from .api import GenerationResult, generate, release_vram
     from .panel import FooocusPanel, get_panel
     from .presets import load_preset
     from .reconnect import rehydrate
@@ -36,6 +36,7 @@ __all__ = [
     "get_panel",
     "load_preset",
     "rehydrate",
+    "release_vram",
 ]
 
 #: Public names imported on first use (they pull in ipywidgets, PIL or, later, torch).
@@ -46,6 +47,7 @@ _LAZY = {
     "GenerationResult": "api",
     "load_preset": "presets",
     "rehydrate": "reconnect",
+    "release_vram": "api",
 }
 
 
@@ -55,6 +57,28 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'fooocus_widgets' has no attribute {name!r}")
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext fooocus_widgets``: registers ``%fw_release`` (done on import in IPython too)."""
+    from .magics import register
+
+    register(shell)
+
+
+def _register_magics_if_in_ipython() -> None:
+    import sys
+
+    if "IPython" not in sys.modules:  # not in IPython: nothing to register, nothing to import
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        load_ipython_extension(shell)
+
+
+_register_magics_if_in_ipython()
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

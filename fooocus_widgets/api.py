@@ -23,9 +23,10 @@ from .styles import load_styles
 if TYPE_CHECKING:
     from PIL import Image
 
+    from .engine.memory import MemoryReport
     from .engine.run import Engine
 
-__all__ = ["GenerationResult", "default_engine", "generate"]
+__all__ = ["GenerationResult", "default_engine", "generate", "release_vram"]
 
 _ENGINE_LOCK = threading.Lock()
 _ENGINE: Engine | None = None
@@ -40,6 +41,44 @@ def default_engine() -> Engine:
 
             _ENGINE = Engine()
         return _ENGINE
+
+
+def _is_engine_object(value: Any) -> bool:
+    """Objects whose references IPython may keep alive: pipelines and torch modules."""
+    import torch
+
+    try:
+        from diffusers import DiffusionPipeline
+    except ImportError:  # pragma: no cover - diffusers is a dependency
+        return isinstance(value, torch.nn.Module)
+    return isinstance(value, (DiffusionPipeline, torch.nn.Module))
+
+
+def release_vram(*, keep_models: bool = False) -> MemoryReport:
+    """Really give GPU and RAM back, and say how much.
+
+    Unloads the loaded pipeline and its LoRA adapters (unless `keep_models`), clears what IPython
+    keeps that holds pipelines or torch modules (output history, ``_``, ``__``, ``___``, the last
+    exception and its traceback), collects garbage, empties the CUDA cache and its IPC handles and
+    returns freed heap to the OS. Panel states are untouched: the next Generate loads what it
+    needs. Refused (`GenerationError`) while a generation runs: press Stop first.
+    """
+    from .engine.memory import MemoryReport, clear_ipython_references, collect, snapshot
+    from .engine.run import GenerationError
+
+    before = snapshot()
+    released: list[str] = []
+    engine = _ENGINE
+    if engine is not None and not keep_models:
+        try:
+            released += engine.submit(engine.models.release).result()
+        except GenerationError:
+            raise GenerationError("A generation is running: press Stop, then free memory.") from None
+    released += clear_ipython_references(_is_engine_object)
+    collect()
+    if engine is not None:
+        engine.submit(collect).result()  # the engine thread's heap arena too
+    return MemoryReport(before=before, after=snapshot(), released=released)
 
 
 @dataclass

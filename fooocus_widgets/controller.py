@@ -89,6 +89,8 @@ class PanelController:
             "restore": lambda: self.restore(content.get("changes"), content.get("revision")),
             "resume": self.resume,
             "discard-pending": lambda: self.panel.set_pending(None),
+            "free-memory": self.free_memory,
+            "memory": self.update_memory,
             "generate": self.generate,
             "stop": self.stop,
             "skip": self.skip,
@@ -242,6 +244,7 @@ class PanelController:
             panel.preview = ""
             panel.set_pending(None)
             panel.busy = False
+            self.update_memory()
 
     def _keep(self, result: ImageResult, plan: GenerationPlan) -> dict[str, Any]:
         """Save a finished image (outputs folder and image store) and make its gallery entry."""
@@ -265,6 +268,33 @@ class PanelController:
         }
 
     # ---- other requests ----------------------------------------------------------------------
+
+    def update_memory(self) -> None:
+        """Refresh the memory meter."""
+        from .engine.memory import snapshot
+
+        now = snapshot()
+        self.panel.memory = {
+            "rss": now.rss,
+            "vram_used": now.cuda_reserved,
+            "vram_total": now.cuda_total,
+        }
+
+    def free_memory(self) -> None:
+        """The "Free memory" button: `release_vram()`, reported in the panel."""
+        from .api import release_vram
+        from .engine.run import GenerationError
+
+        if self.busy:
+            self.panel.error = "A generation is running: press Stop, then free memory."
+            return
+        try:
+            report = release_vram()
+        except GenerationError as exc:
+            self.panel.error = str(exc)
+            return
+        self.panel.notice = "Memory freed. " + "; ".join(f"{w}: {b} → {a}" for w, b, a in report.rows())
+        self.update_memory()
 
     def refresh(self) -> None:
         """Look for models, LoRAs and styles again."""

@@ -21,6 +21,7 @@ import anywidget
 import traitlets
 
 from .state import (
+    MEMORY_MODES,
     OUTPUT_FORMATS,
     PERFORMANCES,
     SAMPLERS,
@@ -143,6 +144,8 @@ class FooocusPanel(anywidget.AnyWidget):
     """"normal", "karras" or "sgm_uniform"."""
     clip_skip = traitlets.Int(2).tag(sync=True)
     """CLIP skip as Fooocus counts it (2 = the penultimate layer, SDXL's usual)."""
+    memory_mode = traitlets.Unicode("auto").tag(sync=True)
+    """"auto", "normal", "low VRAM" or "no VRAM" (offloading to the CPU; needs a GPU)."""
     input_image = traitlets.Dict().tag(sync=True)
     """Input-image settings ``{"enabled", "mode", "image"}``."""
     last_results = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -166,6 +169,8 @@ class FooocusPanel(anywidget.AnyWidget):
     """``{"phase", "text", "image", "images", "step", "steps"}`` of the running job."""
     preview = traitlets.Unicode("").tag(sync=True)
     """A small live preview of the image being denoised, as a data URL; "" when none."""
+    memory = traitlets.Dict().tag(sync=True)
+    """The memory meter: ``{"rss", "vram_used", "vram_total"}`` in bytes (VRAM only with a GPU)."""
     results = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The gallery: ``{"hash", "seed", "width", "height", "path", "thumb", "mini"}`` per image
     (``mini``: a tiny thumbnail for the notebook's metadata)."""
@@ -383,6 +388,7 @@ def _static_choices() -> dict[str, list[str]]:
         "samplers": list(SAMPLERS),
         "schedulers": list(SCHEDULERS),
         "output_formats": list(OUTPUT_FORMATS),
+        "memory_modes": list(MEMORY_MODES),
         "styles": [],
         "models": [],
         "loras": [],

@@ -120,6 +120,7 @@ class GenerationPlan:
     model: ModelRef
     loras: tuple[LoraRef, ...]
     output_format: str
+    memory_mode: str = "auto"
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -288,5 +289,6 @@ def plan_generation(
         model=model,
         loras=tuple(loras),
         output_format=state.output_format,
+        memory_mode=state.memory_mode,
         warnings=tuple(warnings),
     )

@@ -29,6 +29,7 @@ from typing import Any
 __all__ = [
     "INPUT_IMAGE_MODES",
     "LORA_SLOTS",
+    "MEMORY_MODES",
     "MIGRATIONS",
     "OUTPUT_FORMATS",
     "PERFORMANCES",
@@ -54,6 +55,9 @@ SAMPLERS = ("Euler", "Euler a", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ SDE", "UniPC"
 SCHEDULERS = ("normal", "karras", "sgm_uniform")
 OUTPUT_FORMATS = ("png", "jpeg", "webp")
 INPUT_IMAGE_MODES = ("Vary (Subtle)", "Vary (Strong)", "Upscale (1.5x)", "Upscale (2x)")
+#: How models use the GPU: auto (normal, falling back to low VRAM after an out-of-memory error),
+#: normal (all on the GPU), low VRAM (model CPU offload, tiled VAE), no VRAM (sequential offload).
+MEMORY_MODES = ("auto", "normal", "low VRAM", "no VRAM")
 
 #: The SDXL training resolutions (about one megapixel each), as "width*height".
 SDXL_ASPECT_RATIOS = (
@@ -352,6 +356,8 @@ class PanelState(_Record):
     """Noise schedule: one of `SCHEDULERS`."""
     clip_skip: int = 2
     """CLIP skip as Fooocus counts it: 1 uses the last layer, 2 (default) the one before, ..."""
+    memory_mode: str = "auto"
+    """How the models use the GPU: one of `MEMORY_MODES`."""
     input_image: InputImageSettings = field(default_factory=InputImageSettings)
     """The input-image settings."""
     last_results: tuple[str, ...] = ()
@@ -388,6 +394,7 @@ class PanelState(_Record):
         s(self, "sampler", _check_choice("sampler", self.sampler, SAMPLERS))
         s(self, "scheduler", _check_choice("scheduler", self.scheduler, SCHEDULERS))
         s(self, "clip_skip", _check_int("clip_skip", self.clip_skip, 1, 12))
+        s(self, "memory_mode", _check_choice("memory_mode", self.memory_mode, MEMORY_MODES))
         if not isinstance(self.input_image, InputImageSettings):
             raise StateValidationError("input_image", self.input_image, "an InputImageSettings")
         results = _check_sequence("last_results", self.last_results, MAX_IMAGE_NUMBER)

@@ -236,17 +236,20 @@ def test_missing_keys_take_defaults() -> None:
 def test_unknown_keys_from_a_newer_version_are_kept() -> None:
     newer = PanelState(prompt="p").to_dict()
     newer["schema_version"] = SCHEMA_VERSION + 3
-    newer["memory_mode"] = "low VRAM"
+    newer["upscale_model"] = "4x.safetensors"
     newer["refiner"] = {"model": "r.safetensors", "switch": 0.8}
     newer["loras"][0]["clip_weight"] = 0.7
     newer["input_image"]["outpaint"] = ["left"]
 
     state = PanelState.from_dict(newer)
     assert state.prompt == "p"
-    assert state.extras == {"memory_mode": "low VRAM", "refiner": {"model": "r.safetensors", "switch": 0.8}}
+    assert state.extras == {
+        "upscale_model": "4x.safetensors",
+        "refiner": {"model": "r.safetensors", "switch": 0.8},
+    }
     # edit with the older package and write back: nothing the newer one stored is lost
     written = json.loads(state.replace(prompt="edited").to_json())
-    assert written["memory_mode"] == "low VRAM"
+    assert written["upscale_model"] == "4x.safetensors"
     assert written["refiner"] == {"model": "r.safetensors", "switch": 0.8}
     assert written["loras"][0]["clip_weight"] == 0.7
     assert written["input_image"]["outpaint"] == ["left"]

@@ -133,6 +133,9 @@ class LoadedModel:
     base_scheduler_config: dict[str, Any]
     adapters: dict[str, tuple[object, ...]]
     """Adapter name -> identity of the LoRA file it was loaded from."""
+    offload: str = "none"
+    """"none", "model" (model CPU offload) or "sequential"."""
+    vae_tiling: bool = False
 
 
 def _identity(path: Path | None, name: str) -> tuple[object, ...]:
@@ -222,6 +225,72 @@ class ModelManager:
             torch.cuda.empty_cache()
             torch.cuda.ipc_collect()
         return released
+
+    # ---- memory modes ------------------------------------------------------------------------
+
+    @property
+    def has_accelerator(self) -> bool:
+        """Offloading needs an accelerator to offload from (diffusers raises without one)."""
+        return self.device.type != "cpu"
+
+    def apply_memory_mode(self, mode: str) -> str:
+        """Set the loaded pipeline to `mode` ("auto"/"normal" keep what an OOM fallback chose).
+
+        Returns a remark when the mode cannot apply here (no accelerator), else "".
+        """
+        current = self.current
+        if current is None or (mode in {"auto", "normal"} and current.offload == "none"):
+            return ""
+        pipe = current.pipe
+        if mode in {"low VRAM", "no VRAM"}:
+            self._vae_tiling(True)
+            if not self.has_accelerator:
+                return (
+                    f"The {mode} memory mode offloads to the CPU and needs a GPU; running on the CPU as is."
+                )
+            wanted = "model" if mode == "low VRAM" else "sequential"
+            if current.offload != wanted:
+                if current.offload != "none":
+                    pipe.remove_all_hooks()
+                if wanted == "model":
+                    pipe.enable_model_cpu_offload(device=self.device)
+                else:
+                    pipe.enable_sequential_cpu_offload(device=self.device)
+                current.offload = wanted
+        elif mode == "normal" and current.offload != "none":
+            pipe.remove_all_hooks()
+            pipe.to(self.device)
+            current.offload = "none"
+        return ""
+
+    def _vae_tiling(self, on: bool) -> None:
+        current = self.current
+        if current is None or current.vae_tiling == on:
+            return
+        vae = current.pipe.vae
+        if on:
+            vae.enable_tiling()
+            vae.enable_slicing()
+        else:
+            vae.disable_tiling()
+            vae.disable_slicing()
+        current.vae_tiling = on
+
+    def lower_memory(self) -> str | None:
+        """One step down in memory use after an out-of-memory error: VAE tiling and slicing, then
+        model CPU offload (with an accelerator). Returns what was done, or None when nothing is left.
+        """
+        current = self.current
+        if current is None:
+            return None
+        if not current.vae_tiling:
+            self._vae_tiling(True)
+            return "VAE tiling and slicing"
+        if self.has_accelerator and current.offload == "none":
+            current.pipe.enable_model_cpu_offload(device=self.device)
+            current.offload = "model"
+            return "model CPU offload"
+        return None
 
     # ---- LoRAs -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ frees it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import warnings
@@ -24,6 +25,7 @@ import torch
 from PIL import Image
 
 from ..params import GenerationPlan
+from .memory import collect, empty_cuda_cache
 from .models import ModelManager
 from .preview import latents_to_preview
 from .prompts import encode_prompt_pair
@@ -40,6 +42,22 @@ warnings.filterwarnings("ignore", message="Should have tb<=t1", module="torchsde
 
 class GenerationError(RuntimeError):
     """Generation could not finish; the message is meant for the user."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A CUDA (or other accelerator) out-of-memory error, or the CPU's MemoryError."""
+    oom_types: tuple[type[BaseException], ...] = (MemoryError, torch.cuda.OutOfMemoryError)
+    if hasattr(torch, "OutOfMemoryError"):
+        oom_types += (torch.OutOfMemoryError,)
+    return isinstance(exc, oom_types) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
+
+
+OOM_ADVICE = "Try a smaller size or fewer images, choose the low VRAM memory mode, or free memory and retry."
+
+#: Cached-but-unused CUDA memory above this is handed back after a batch.
+CACHE_SLACK_BYTES = 1024**3
 
 
 @dataclass
@@ -144,9 +162,73 @@ class Engine:
         return self._run(plan, events or RunEvents(), control or RunControl())
 
     def _run(self, plan: GenerationPlan, events: RunEvents, control: RunControl) -> list[ImageResult]:
-        pipe = self.prepare(plan, events)
+        try:
+            return self._run_batch(plan, events, control)
+        finally:
+            self._trim_cuda_cache()
+
+    def _trim_cuda_cache(self) -> None:
+        if (
+            torch.cuda.is_available()
+            and torch.cuda.memory_reserved() - torch.cuda.memory_allocated() > CACHE_SLACK_BYTES
+        ):
+            empty_cuda_cache()
+
+    def _prepare_with_retry(self, plan: GenerationPlan, events: RunEvents) -> Any:
+        oom = False
+        try:
+            return self.prepare(plan, events)
+        except BaseException as exc:
+            if not is_out_of_memory(exc):
+                raise
+            oom = True  # leave the except block first: its traceback holds what failed to load
+        if oom:
+            events.status("Out of memory while loading: freeing memory and trying once more")
+            self.models.release()
+            collect()
+        try:
+            return self.prepare(plan, events)
+        except BaseException as exc:
+            if not is_out_of_memory(exc):
+                raise
+        self.models.release()
+        collect()
+        raise GenerationError(
+            f"Out of memory while loading {plan.model.name}, even after freeing memory. {OOM_ADVICE}"
+        )
+
+    def _with_oom_retry(self, what: str, step: Callable[[], T], events: RunEvents) -> T:
+        """Run `step`; after an out-of-memory error free memory, go one step down in memory use
+        and run it once more; a second failure is explained in plain words.
+        """
+        failed = False
+        try:
+            return step()
+        except BaseException as exc:
+            if not is_out_of_memory(exc):
+                raise
+            failed = True
+        if failed:
+            collect()
+            lowered = self.models.lower_memory()
+            if lowered is None:
+                raise GenerationError(f"Out of memory while {what}. {OOM_ADVICE}")
+            events.status(f"Out of memory while {what}: retrying with {lowered}")
+        try:
+            return step()
+        except BaseException as exc:
+            if not is_out_of_memory(exc):
+                raise
+        collect()
+        raise GenerationError(f"Out of memory while {what}, even in a lower-memory mode. {OOM_ADVICE}")
+
+    def _run_batch(self, plan: GenerationPlan, events: RunEvents, control: RunControl) -> list[ImageResult]:
+        pipe = self._prepare_with_retry(plan, events)
         current = self.models.current
         assert current is not None
+        remark = self.models.apply_memory_mode(plan.memory_mode)
+        if remark:
+            events.status(remark)
         scheduler, schedule = make_scheduler(current.base_scheduler_config, plan.sampler, plan.scheduler)
         pipe.scheduler = scheduler
         guidance = plan.guidance_scale > 1.0
@@ -160,11 +242,17 @@ class Engine:
                 break
             control.skip.clear()
             events.status(f"Generating image {index + 1} of {plan.image_number}")
-            latents = self._denoise(pipe, plan, embeds, seed, index, events, control)
+            latents = self._with_oom_retry(
+                f"generating image {index + 1}",
+                functools.partial(self._denoise, pipe, plan, embeds, seed, index, events, control),
+                events,
+            )
             if latents is None:
                 continue
             events.status(f"Decoding image {index + 1} of {plan.image_number}")
-            image = decode_latents(pipe, latents)
+            image = self._with_oom_retry(
+                f"decoding image {index + 1}", functools.partial(decode_latents, pipe, latents), events
+            )
             parameters = plan.parameters(seed)
             parameters["scheduler"] = schedule
             result = ImageResult(image=image, seed=seed, index=index, parameters=parameters)

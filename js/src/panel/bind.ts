@@ -63,7 +63,7 @@ export class Binder {
   }
 
   /** A <select> bound to a string trait, its options taken from `options()`. */
-  select(key: Key & ('performance' | 'aspect_ratio' | 'output_format' | 'base_model' | 'sampler' | 'scheduler'),
+  select(key: Key & ('performance' | 'aspect_ratio' | 'output_format' | 'base_model' | 'sampler' | 'scheduler' | 'memory_mode'),
     select: HTMLSelectElement,
     options: () => readonly string[],
     label?: (value: string) => string

@@ -98,3 +98,15 @@ describe('gallery and actions', () => {
     expect(preview.src).toBe('data:image/jpeg;base64,/9j/');
   });
 });
+
+describe('memory', () => {
+  it('shows the meter and sends Free memory', () => {
+    mount();
+    model.kernelSets('memory', { rss: 3 * 1024 ** 3, vram_used: 2 * 1024 ** 3, vram_total: 24 * 1024 ** 3 });
+    expect(q('memory').textContent).toBe('RAM 3.0 GB · VRAM 2.0 GB / 24.0 GB');
+    model.kernelSets('memory', { rss: 1024 ** 3, vram_used: null, vram_total: null });
+    expect(q('memory').textContent).toBe('RAM 1.0 GB · no GPU');
+    q('free-memory').click();
+    expect(model.sent).toContainEqual({ type: 'free-memory' });
+  });
+});

@@ -80,11 +80,23 @@ function buildModels(b: Binder, m: Model): HTMLElement {
   };
   b.watch('choices', showHint);
   showHint();
+  const meter = h('span', 'fw-meter', { 'data-fw': 'memory' });
+  const gib = (n: number | null | undefined): string => (n ? `${(n / 1024 ** 3).toFixed(1)} GB` : '');
+  const showMeter = (): void => {
+    const mem = m.get('memory') ?? {};
+    const vram = mem.vram_total ? `VRAM ${gib(mem.vram_used ?? 0) || '0.0 GB'} / ${gib(mem.vram_total)}` : 'no GPU';
+    meter.textContent = mem.rss ? `RAM ${gib(mem.rss)} · ${vram}` : '';
+  };
+  b.watch('memory', showMeter);
+  showMeter();
+  const free = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'free-memory', title: 'Unload models and give GPU and RAM back' }, ['Free memory']);
+  b.listen(free, 'click', () => m.send({ type: 'free-memory' }));
   return section('Models', true, [
     field('Base model', h('div', 'fw-row', {}, [base, refresh])),
     hint,
     h('div', 'fw-label', {}, ['LoRAs']),
-    loraSlots(b)
+    loraSlots(b),
+    h('div', 'fw-row fw-memory', {}, [meter, free])
   ], 'models');
 }
 
@@ -98,10 +110,12 @@ function buildAdvanced(b: Binder, m: Model): HTMLElement {
   b.select('scheduler', scheduler, () => m.get('choices').schedulers ?? []);
   const clipSkip = numberInput({ min: '1', max: '12', step: '1', 'data-fw': 'clip-skip' });
   b.number('clip_skip', clipSkip);
+  const memoryMode = h('select', 'fw-input', { 'data-fw': 'memory-mode' });
+  b.select('memory_mode', memoryMode, () => m.get('choices').memory_modes ?? ['auto']);
   return section('Advanced', false, [
     field('Guidance scale', h('div', 'fw-row', {}, [gRange, guidance])),
     h('div', 'fw-grid2', {}, [field('Sampler', sampler), field('Scheduler', scheduler)]),
-    field('CLIP skip', clipSkip)
+    h('div', 'fw-grid2', {}, [field('CLIP skip', clipSkip), field('Memory mode', memoryMode)])
   ], 'advanced');
 }
 

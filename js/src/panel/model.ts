@@ -23,6 +23,7 @@ export interface PanelChoices {
   samplers: string[];
   schedulers: string[];
   output_formats: string[];
+  memory_modes?: string[];
   styles: string[];
   models: string[];
   loras: string[];
@@ -48,6 +49,7 @@ export interface PanelModel {
   sampler: string;
   scheduler: string;
   clip_skip: number;
+  memory_mode: string;
   input_image: InputImageModel;
   last_results: string[];
   choices: PanelChoices;
@@ -59,6 +61,14 @@ export interface PanelModel {
   results: ResultModel[];
   revision: number;
   pending: PendingBatch;
+  memory: MemoryModel;
+}
+
+/** The memory meter, in bytes (VRAM only with a GPU). */
+export interface MemoryModel {
+  rss?: number;
+  vram_used?: number | null;
+  vram_total?: number | null;
 }
 
 /** A batch in progress, or (on a new panel) one that a dying kernel interrupted. */
@@ -107,6 +117,7 @@ export const STATE_KEYS = [
   'sampler',
   'scheduler',
   'clip_skip',
+  'memory_mode',
   'input_image',
   'last_results'
 ] as const satisfies readonly (keyof PanelModel)[];

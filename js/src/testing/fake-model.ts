@@ -81,6 +81,7 @@ export function defaultValues(overrides: Partial<PanelModel> = {}): PanelModel {
     sampler: 'DPM++ 2M SDE',
     scheduler: 'karras',
     clip_skip: 2,
+    memory_mode: 'auto',
     input_image: { enabled: false, mode: 'Vary (Subtle)', image: '' },
     last_results: [],
     choices: {
@@ -101,6 +102,7 @@ export function defaultValues(overrides: Partial<PanelModel> = {}): PanelModel {
     results: [],
     revision: 0,
     pending: {},
+    memory: {},
     ...overrides
   };
 }

@@ -1,0 +1,207 @@
+"""Giving memory back: measuring it, dropping what holds on to models, trimming the heap.
+
+`release_memory` is what `fooocus_widgets.release_vram()`, ``%fw_release`` and the panel's
+"Free memory" button run: unload the pipeline and its LoRA adapters (unless asked to keep them),
+clear the references IPython keeps (``Out``, ``_``, ``__``, ``___`` and the last exception and
+traceback), collect garbage, empty the CUDA cache and its IPC handles, and give freed heap back to
+the OS (glibc's ``malloc_trim``). `MemoryReport` shows before and after as a table in a notebook
+and as text elsewhere.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import html
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "MemoryReport",
+    "MemorySnapshot",
+    "clear_ipython_references",
+    "empty_cuda_cache",
+    "snapshot",
+    "trim_heap",
+]
+
+_NUMBERED = re.compile(r"_\d+")
+GiB = 1024**3
+MiB = 1024**2
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process: anonymous plus file-backed (memory-mapped weights count)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        fields = {}
+        for line in status.read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in {"RssAnon", "RssFile", "VmRSS"}:
+                fields[name] = int(value.split()[0]) * 1024
+        if "RssAnon" in fields:
+            return fields["RssAnon"] + fields.get("RssFile", 0)
+        return fields.get("VmRSS", 0)
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+@dataclass(frozen=True)
+class MemorySnapshot:
+    """Memory use at one moment."""
+
+    rss: int
+    """Process resident memory, bytes."""
+    cuda_allocated: int | None = None
+    """Bytes held by live CUDA tensors (None without a GPU)."""
+    cuda_reserved: int | None = None
+    """Bytes PyTorch's CUDA allocator keeps (allocated plus cached)."""
+    cuda_total: int | None = None
+    """The card's memory."""
+
+
+def snapshot() -> MemorySnapshot:
+    """Memory use now."""
+    if torch.cuda.is_available():
+        _, total = torch.cuda.mem_get_info()
+        return MemorySnapshot(
+            rss=_rss_bytes(),
+            cuda_allocated=torch.cuda.memory_allocated(),
+            cuda_reserved=torch.cuda.memory_reserved(),
+            cuda_total=total,
+        )
+    return MemorySnapshot(rss=_rss_bytes())
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / GiB:.2f} GiB" if value >= GiB else f"{value / MiB:.0f} MiB"
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """What a release did: memory before and after, and what was unloaded or cleared."""
+
+    before: MemorySnapshot
+    after: MemorySnapshot
+    released: list[str] = field(default_factory=list)
+    """Models and adapters unloaded, references cleared."""
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(what, before, after) for each measure."""
+        rows = [("Process RAM (RSS)", _size(self.before.rss), _size(self.after.rss))]
+        if self.before.cuda_allocated is not None:
+            rows += [
+                ("CUDA allocated", _size(self.before.cuda_allocated), _size(self.after.cuda_allocated)),
+                ("CUDA reserved", _size(self.before.cuda_reserved), _size(self.after.cuda_reserved)),
+            ]
+        return rows
+
+    def __str__(self) -> str:
+        lines = [f"{what}: {before} -> {after}" for what, before, after in self.rows()]
+        lines.append("Released: " + (", ".join(self.released) if self.released else "nothing was loaded"))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td>{html.escape(w)}</td><td>{html.escape(b)}</td><td>{html.escape(a)}</td></tr>"
+            for w, b, a in self.rows()
+        )
+        released = html.escape(", ".join(self.released) if self.released else "nothing was loaded")
+        return (
+            "<table><thead><tr><th>fooocus-widgets memory</th><th>before</th><th>after</th></tr></thead>"
+            f"<tbody>{cells}</tbody></table><p>Released: {released}</p>"
+        )
+
+    def __repr__(self) -> str:
+        return f"MemoryReport(\n{self}\n)"
+
+
+def _holds(value: Any, is_engine_object: Callable[[Any], bool]) -> bool:
+    if is_engine_object(value):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(is_engine_object(v) for v in value)
+    if isinstance(value, dict):
+        return any(is_engine_object(v) for v in value.values())
+    return False
+
+
+def clear_ipython_references(is_engine_object: Callable[[Any], bool]) -> list[str]:
+    """Drop what IPython keeps that holds engine objects: output history entries and ``_`` /
+    ``__`` / ``___`` that point at them, and the last exception with its traceback (whose frames
+    hold the pipeline after an error inside it). Returns what was cleared.
+    """
+    cleared: list[str] = []
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return cleared
+    shell = get_ipython()
+    if shell is not None:
+        out = shell.user_ns.get("Out", {})
+        for number in [n for n, v in out.items() if _holds(v, is_engine_object)]:
+            del out[number]
+            cleared.append(f"Out[{number}]")
+        for namespace in (shell.user_ns, shell.user_ns_hidden):
+            # `_`, `__`, `___` and the numbered `_5`, `_12`... of the output history
+            names = [n for n in list(namespace) if n in ("_", "__", "___") or _NUMBERED.fullmatch(n)]
+            for name in names:
+                if _holds(namespace[name], is_engine_object):
+                    if name in ("_", "__", "___"):
+                        namespace[name] = None
+                    else:
+                        del namespace[name]
+                    if f"`{name}`" not in cleared:
+                        cleared.append(f"`{name}`")
+        displayhook = getattr(shell, "displayhook", None)
+        for name in ("_", "__", "___"):
+            if displayhook is not None and _holds(getattr(displayhook, name, None), is_engine_object):
+                setattr(displayhook, name, None)
+        result = getattr(shell, "last_execution_result", None)
+        if result is not None and getattr(result, "error_in_exec", None) is not None:
+            result.error_in_exec = None
+            cleared.append("the last exception")
+        if getattr(getattr(shell, "InteractiveTB", None), "tb", None) is not None:
+            shell.InteractiveTB.tb = None
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if getattr(sys, name, None) is not None:
+            setattr(sys, name, None)
+            if "the last traceback" not in cleared:
+                cleared.append("the last traceback")
+    return cleared
+
+
+def empty_cuda_cache() -> None:
+    """Hand cached CUDA blocks back to the driver (no-op without a GPU)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        torch.cuda.ipc_collect()
+
+
+def trim_heap() -> bool:
+    """Give freed heap back to the OS (glibc only); True when it ran."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+def collect() -> None:
+    """Garbage-collect, empty the CUDA cache, trim the heap."""
+    gc.collect()
+    empty_cuda_cache()
+    trim_heap()
