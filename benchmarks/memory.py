@@ -30,7 +30,10 @@ MiB = 1024**2
 
 
 def show(name: str, now: MemorySnapshot, base: MemorySnapshot) -> None:
-    line = f"  {name:15s} RSS {now.rss / MiB:8.0f} MiB ({now.rss / base.rss:5.3f}x)"
+    line = (
+        f"  {name:15s} held {now.held / MiB:7.0f} MiB ({now.held / base.held:5.3f}x)"
+        f"   RSS {now.rss / MiB:7.0f} MiB ({now.rss / base.rss:5.3f}x)"
+    )
     if now.cuda_allocated is not None:
         reserved = (now.cuda_reserved or 0) / MiB
         line += f"   CUDA allocated {now.cuda_allocated / MiB:8.0f} MiB, reserved {reserved:8.0f} MiB"
@@ -97,16 +100,17 @@ def main() -> None:
     show("after generate", generated, before)
     show("after release", released, before)
     print(f"released: {', '.join(report.released)}")
-    print(f"ratio after-release / before-load (RSS): {released.rss / before.rss:.3f}")
+    print("held = anonymous memory + mapped model files (what models can hold); RSS also counts library code")
+    print(f"ratio after-release / before-load (held): {released.held / before.held:.3f}")
+    print(f"ratio after-release / before-load (RSS):  {released.rss / before.rss:.3f}")
     if released.cuda_allocated is not None:
         left = released.cuda_allocated - (before.cuda_allocated or 0)
         print(f"CUDA allocated after release - before load: {left} B")
         share = (released.cuda_reserved or 0) / (released.cuda_total or 1)
         print(f"CUDA reserved after release / card: {share:.4f}")
     if len(switches) >= 5:
-        print(
-            f"switch loop: RSS growth, switch 5 to {len(switches)}: {switches[-1].rss / switches[4].rss:.4f}x"
-        )
+        growth = switches[-1].held / switches[4].held
+        print(f"switch loop: growth (held), switch 5 to {len(switches)}: {growth:.4f}x")
 
 
 if __name__ == "__main__":

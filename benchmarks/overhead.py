@@ -29,7 +29,7 @@ import torch
 
 import fooocus_widgets as fw
 from fooocus_widgets.api import default_engine
-from fooocus_widgets.engine.demo import write_demo_models
+from fooocus_widgets.engine.demo import write_demo_models, write_sdxl_size_checkpoint
 from fooocus_widgets.engine.samplers import make_scheduler
 from fooocus_widgets.folders import ModelFolders
 from fooocus_widgets.params import plan_generation
@@ -38,44 +38,6 @@ from fooocus_widgets.styles import load_styles
 
 PROMPT = "a lighthouse at dusk, stormy sea, dramatic clouds"
 NEGATIVE = "blurry, low detail"
-
-
-def full_sdxl_model(directory: Path) -> str:
-    """The full SDXL architecture with random fp16 weights, saved as a diffusers folder."""
-    from diffusers import AutoencoderKL, StableDiffusionXLPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
-
-    from fooocus_widgets.engine.checkpoints import SDXL_BASE_CONFIG_DIR
-    from fooocus_widgets.engine.tokenizers import sdxl_tokenizers
-
-    def config(name: str) -> dict:
-        import json
-
-        return json.loads((SDXL_BASE_CONFIG_DIR / name).read_text())
-
-    torch.set_default_dtype(torch.float16)
-    try:
-        te1 = CLIPTextModel(CLIPTextConfig(**config("text_encoder/config.json")))
-        te2 = CLIPTextModelWithProjection(CLIPTextConfig(**config("text_encoder_2/config.json")))
-        unet = UNet2DConditionModel.from_config(config("unet/config.json"))
-        vae = AutoencoderKL.from_config(config("vae/config.json"))
-    finally:
-        torch.set_default_dtype(torch.float32)
-    from diffusers import EulerDiscreteScheduler
-
-    tok1, tok2 = sdxl_tokenizers()
-    pipe = StableDiffusionXLPipeline(
-        vae=vae,
-        text_encoder=te1,
-        text_encoder_2=te2,
-        tokenizer=tok1,
-        tokenizer_2=tok2,
-        unet=unet,
-        scheduler=EulerDiscreteScheduler.from_config(config("scheduler/scheduler_config.json")),
-    )
-    target = directory / "checkpoints" / "full-sdxl-random"
-    pipe.save_pretrained(target)
-    return str(target)
 
 
 def main() -> None:
@@ -98,9 +60,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fw-bench-"))
     models = work / "models"
     engine.submit(lambda: write_demo_models(models)).result()
-    model = (
-        engine.submit(lambda: full_sdxl_model(models)).result() if args.full else "demo-sdxl-a.safetensors"
-    )
+    model = "demo-sdxl-a.safetensors"
+    if args.full:  # the full SDXL architecture as a single file, random weights (about 7 GB)
+        model = "sdxl-random.safetensors"
+        engine.submit(lambda: write_sdxl_size_checkpoint(models / "checkpoints" / model, seed=1)).result()
     out = work / "outputs"
 
     state = PanelState(
@@ -174,7 +137,7 @@ def main() -> None:
     def through_panel() -> float:
         sync()
         start = time.perf_counter()
-        panel.controller.plan = lambda: plan  # type: ignore[method-assign]  # same steps as the others
+        panel.controller.plan = lambda seeds=None: plan  # type: ignore[method-assign]  # same steps as the others
         panel.generate(wait=True)
         sync()
         assert not panel.error, panel.error

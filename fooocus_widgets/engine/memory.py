@@ -53,12 +53,38 @@ def _rss_bytes() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
+MODEL_FILE_SUFFIXES = (".safetensors", ".ckpt", ".bin", ".pt", ".pth")
+
+
+def _held_bytes() -> int:
+    """Resident memory that models can hold: anonymous memory plus pages of memory-mapped model
+    files. Clean code pages of shared libraries (which the first generation touches, no model
+    holds, and the OS drops when it needs to) are left out.
+    """
+    smaps = Path("/proc/self/smaps")
+    if not smaps.exists():
+        return _rss_bytes()
+    anon = mapped_models = 0
+    in_model_file = False
+    for line in smaps.read_text().splitlines():
+        head = line.split(maxsplit=5)
+        if head and "-" in head[0] and len(head) >= 5 and not line.endswith(":"):  # a mapping's header
+            in_model_file = len(head) == 6 and head[5].endswith(MODEL_FILE_SUFFIXES)
+        elif line.startswith("Anonymous:"):
+            anon += int(line.split()[1]) * 1024
+        elif in_model_file and line.startswith("Rss:"):
+            mapped_models += int(line.split()[1]) * 1024
+    return anon + mapped_models
+
+
 @dataclass(frozen=True)
 class MemorySnapshot:
     """Memory use at one moment."""
 
     rss: int
     """Process resident memory, bytes."""
+    held: int = 0
+    """The part of `rss` that models can hold: anonymous memory and mapped model files."""
     cuda_allocated: int | None = None
     """Bytes held by live CUDA tensors (None without a GPU)."""
     cuda_reserved: int | None = None
@@ -76,8 +102,9 @@ def snapshot() -> MemorySnapshot:
             cuda_allocated=torch.cuda.memory_allocated(),
             cuda_reserved=torch.cuda.memory_reserved(),
             cuda_total=total,
+            held=_held_bytes(),
         )
-    return MemorySnapshot(rss=_rss_bytes())
+    return MemorySnapshot(rss=_rss_bytes(), held=_held_bytes())
 
 
 def _size(value: int | None) -> str:
@@ -97,7 +124,10 @@ class MemoryReport:
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(what, before, after) for each measure."""
-        rows = [("Process RAM (RSS)", _size(self.before.rss), _size(self.after.rss))]
+        rows = [
+            ("Process RAM (RSS)", _size(self.before.rss), _size(self.after.rss)),
+            ("  of it anonymous or mapped model files", _size(self.before.held), _size(self.after.held)),
+        ]
         if self.before.cuda_allocated is not None:
             rows += [
                 ("CUDA allocated", _size(self.before.cuda_allocated), _size(self.after.cuda_allocated)),

@@ -135,19 +135,23 @@ RSS_SCRIPT = textwrap.dedent(
         sdxl_tokenizers()
 
     engine.submit(libraries).result()
-    before = snapshot().rss
+    # "RSS" below is what models can hold: anonymous memory plus mapped model files (clean code
+    # pages of libraries touched by the first generation are no model's and not counted)
+    before = snapshot().held
     def run(name):
         fw.generate("x", model=name, models_dir=models, width=64, height=64, steps=2, seed=1,
                     save=False, progress=False)
     run("demo-sdxl-a.safetensors")
-    loaded = snapshot().rss
+    loaded = snapshot().held
     fw.release_vram()
-    released = snapshot().rss
+    released = snapshot().held
+    total = [snapshot().rss]
     rss = []
     for i in range(switches):
         run("demo-sdxl-a.safetensors" if i % 2 == 0 else "demo-sdxl-b.safetensors")
-        rss.append(snapshot().rss)
-    print(json.dumps({"before": before, "loaded": loaded, "released": released, "switches": rss}))
+        rss.append(snapshot().held)
+    out = {"before": before, "loaded": loaded, "released": released, "switches": rss, "total": total}
+    print(json.dumps(out))
     """
 )
 
@@ -290,3 +294,20 @@ def test_offload_modes_are_skipped_cleanly_without_an_accelerator(  # type: igno
         plan = plan_generation(small_state.replace(memory_mode=mode), folders=folders, styles=styles, steps=2)
         assert len(engine.run(plan, RunEvents(status=said.append))) == 1
     assert any("needs a GPU" in s for s in said)
+
+
+def test_an_all_nan_decode_is_an_error_not_a_black_picture(  # type: ignore[no-untyped-def]
+    engine: Engine, small_state: PanelState, folders, styles, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine.models.release()
+    plan = plan_generation(small_state, folders=folders, styles=styles, steps=2)
+    pipe = engine.submit(lambda: engine.prepare(plan)).result()
+
+    def overflowing(self: Any, latents: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        return (torch.full((latents.shape[0], 3, 64, 64), float("nan")),)
+
+    monkeypatch.setattr(type(pipe.vae), "decode", overflowing)
+    with pytest.raises(GenerationError, match="NaN"):
+        engine.run(plan)
+    monkeypatch.undo()
+    assert len(engine.run(plan)) == 1

@@ -108,5 +108,7 @@ describe('memory', () => {
     expect(q('memory').textContent).toBe('RAM 1.0 GB · no GPU');
     q('free-memory').click();
     expect(model.sent).toContainEqual({ type: 'free-memory' });
+    q('memory').click();
+    expect(model.sent).toContainEqual({ type: 'memory' });
   });
 });

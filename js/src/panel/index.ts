@@ -80,12 +80,13 @@ function buildModels(b: Binder, m: Model): HTMLElement {
   };
   b.watch('choices', showHint);
   showHint();
-  const meter = h('span', 'fw-meter', { 'data-fw': 'memory' });
+  const meter = h('button', 'fw-meter', { type: 'button', 'data-fw': 'memory', title: 'Memory in use: click to update' });
+  b.listen(meter, 'click', () => m.send({ type: 'memory' }));
   const gib = (n: number | null | undefined): string => (n ? `${(n / 1024 ** 3).toFixed(1)} GB` : '');
   const showMeter = (): void => {
     const mem = m.get('memory') ?? {};
     const vram = mem.vram_total ? `VRAM ${gib(mem.vram_used ?? 0) || '0.0 GB'} / ${gib(mem.vram_total)}` : 'no GPU';
-    meter.textContent = mem.rss ? `RAM ${gib(mem.rss)} · ${vram}` : '';
+    meter.textContent = mem.rss ? `RAM ${gib(mem.rss)} · ${vram}` : 'Memory: click to measure';
   };
   b.watch('memory', showMeter);
   showMeter();
