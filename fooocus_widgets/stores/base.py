@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -136,9 +137,14 @@ class StateStore(ABC):
         """Keys that have a saved state, sorted."""
 
     def _next_revision(self, key: str, revision: int | None) -> int:
+        """`revision` checked, or the stored revision plus one (called with the store's lock held,
+        so stores use a reentrant lock).
+        """
         if revision is not None:
             if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
                 raise ValueError(f"revision {revision!r} is not allowed; allowed: a whole number >= 0")
             return revision
-        current = self.load(key)
+        with warnings.catch_warnings():  # a damaged copy was reported when it was loaded
+            warnings.simplefilter("ignore", StateRecoveryWarning)
+            current = self.load(key)
         return current.revision + 1 if current else 1

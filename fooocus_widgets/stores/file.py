@@ -43,7 +43,7 @@ class FileStore(StateStore):
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         """The folder holding the records."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @classmethod
     def for_notebook(cls, user_ns: Mapping[str, Any] | None = None) -> FileStore:
@@ -103,14 +103,6 @@ class FileStore(StateStore):
             stored = StoredState.new(key, state, self._next_revision(key, revision), pending)
             atomic_write(self.path(key), stored.encode(), keep_previous=self.previous_path(key))
         return stored
-
-    def _next_revision(self, key: str, revision: int | None) -> int:
-        if revision is not None:
-            return super()._next_revision(key, revision)
-        with warnings.catch_warnings():  # a damaged file was reported by load already
-            warnings.simplefilter("ignore", StateRecoveryWarning)
-            current = self.load(key)
-        return current.revision + 1 if current else 1
 
     def delete(self, key: str) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ class MemoryStore(StateStore):
 
     def __init__(self) -> None:
         self._records: dict[str, bytes] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def load(self, key: str) -> StoredState | None:
         with self._lock:
@@ -36,15 +36,9 @@ class MemoryStore(StateStore):
         pending: dict[str, Any] | None = None,
     ) -> StoredState:
         with self._lock:
-            stored = StoredState.new(key, state, self._next_revision_locked(key, revision), pending)
+            stored = StoredState.new(key, state, self._next_revision(key, revision), pending)
             self._records[key] = stored.encode()
         return stored
-
-    def _next_revision_locked(self, key: str, revision: int | None) -> int:
-        if revision is not None:
-            return self._next_revision(key, revision)
-        data = self._records.get(check_key(key))
-        return StoredState.decode(data).revision + 1 if data is not None else 1
 
     def delete(self, key: str) -> None:
         with self._lock:
