@@ -301,12 +301,16 @@ class FooocusPanel(anywidget.AnyWidget):
     def state(self, state: PanelState) -> None:
         if not isinstance(state, PanelState):
             raise TypeError(f"state must be a PanelState, not {type(state).__name__}")
+        self._apply(state)
+        self._save()
+
+    def _apply(self, state: PanelState) -> None:
+        """Make `state` the panel's state and push every field to its trait in one sync."""
         with self._state_lock:
             self._state = state
             with self.hold_sync():
                 for name, value in self._traits_of(state).items():
                     setattr(self, name, value)
-        self._save()
 
     @traitlets.validate(*STATE_TRAITS)
     def _validate_state_trait(self, proposal: Any) -> Any:
@@ -363,10 +367,7 @@ class FooocusPanel(anywidget.AnyWidget):
                 # same age, different content: the front end's edit wins, this copy is kept
                 self._store.save(f"{self.key}.conflict"[:200], self._state)
                 self.notice = f"Two copies differed; the kernel's is kept under the key {self.key}.conflict."
-            self._state = state
-            with self.hold_sync():
-                for name, value in self._traits_of(state).items():
-                    setattr(self, name, value)
+            self._apply(state)
         self._save(at_least=revision)
         return bad
 
