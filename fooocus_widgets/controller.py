@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from .folders import ModelFolders
-from .outputs import read_parameters, save_image, state_from_parameters
+from .outputs import SCHEME, encode_image, read_parameters, save_image, state_from_parameters
 from .params import GenerationInputError, GenerationPlan, plan_generation
 from .stores import ImageStore
 from .styles import StyleLibrary, load_styles
@@ -253,9 +253,7 @@ class PanelController:
             path = save_image(result.image, result.parameters, self.output_dir, plan.output_format)
             data = path.read_bytes()
         else:
-            from .outputs import encode_image
-
-            data = encode_image(result.image, "png", {"scheme": "fooocus_widgets/1", **result.parameters})
+            data = encode_image(result.image, "png", {"scheme": SCHEME, **result.parameters})
         digest = self.images.put(data)
         return {
             "hash": digest,

@@ -28,7 +28,7 @@ from ._version import __version__
 from .params import PERFORMANCE_PRESETS
 from .state import PanelState
 
-__all__ = ["SCHEME", "read_parameters", "save_image", "state_from_parameters"]
+__all__ = ["SCHEME", "encode_image", "read_parameters", "save_image", "state_from_parameters"]
 
 SCHEME = "fooocus_widgets/1"
 _EXIF_USER_COMMENT = 0x9286
