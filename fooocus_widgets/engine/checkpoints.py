@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ModelFileError
 from ..folders import PICKLE_SUFFIXES
 
 __all__ = [
@@ -37,10 +38,6 @@ _TE2 = "conditioner.embedders.1.model."
 _SD1_TE = "cond_stage_model.transformer."
 _SD2_TE = "cond_stage_model.model."
 _REFINER_TE = "conditioner.embedders.0.model."
-
-
-class ModelFileError(ValueError):
-    """A model file cannot be used; the message says why and what would work."""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,10 @@ def _unet_key(key: str, per_block: int, up_has_attention: list[bool]) -> str:
     raise KeyError(f"UNet key {key!r} has no place in the original layout")
 
 
+# Inverse of diffusers src/diffusers/loaders/single_file_utils.py convert_ldm_unet_checkpoint
+# (with `update_unet_resnet_ldm_to_diffusers` and `update_unet_attention_ldm_to_diffusers`):
+# the same block-index arithmetic, run the other way; EMA weights and the controlnet and
+# class-embedding variants are left out.
 def unet_to_original(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """UNet weights under ``model.diffusion_model.``."""
     per_block = int(config["layers_per_block"])
@@ -85,6 +89,9 @@ def unet_to_original(state: Mapping[str, torch.Tensor], config: Mapping[str, Any
     return {f"model.diffusion_model.{_unet_key(k, per_block, up_has_attention)}": v for k, v in state.items()}
 
 
+# Inverse of diffusers src/diffusers/loaders/single_file_utils.py convert_ldm_vae_checkpoint
+# (with `update_vae_resnet_ldm_to_diffusers` and `update_vae_attentions_ldm_to_diffusers`,
+# which squeeze the 1x1 attention convs to linears; here they are reshaped back).
 def vae_to_original(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """VAE weights under ``first_stage_model.``; mid-block attention linears become 1x1 convs."""
     blocks = len(config["block_out_channels"])
@@ -110,12 +117,17 @@ def vae_to_original(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]
     return out
 
 
+# Inverse of diffusers src/diffusers/loaders/single_file_utils.py convert_ldm_clip_checkpoint
+# (which strips the prefix this adds).
 def text_encoder_to_original(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """CLIP ViT-L weights under ``conditioner.embedders.0.transformer.text_model.``."""
     prefix = "conditioner.embedders.0.transformer."
     return {prefix + (k if k.startswith("text_model.") else f"text_model.{k}"): v for k, v in state.items()}
 
 
+# Inverse of diffusers src/diffusers/loaders/single_file_utils.py convert_open_clip_checkpoint
+# (which splits `in_proj_*` into q/k/v and transposes `text_projection`; here they are joined
+# and transposed back).
 def text_encoder_2_to_original(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """OpenCLIP bigG weights under ``conditioner.embedders.1.model.``.
 

@@ -1,11 +1,10 @@
-"""Giving memory back: measuring it, dropping what holds on to models, trimming the heap.
+"""Giving memory back and measuring it: snapshots, garbage collection, the CUDA cache, the heap.
 
-`release_memory` is what `fooocus_widgets.release_vram()`, ``%fw_release`` and the panel's
-"Free memory" button run: unload the pipeline and its LoRA adapters (unless asked to keep them),
-clear the references IPython keeps (``Out``, ``_``, ``__``, ``___`` and the last exception and
-traceback), collect garbage, empty the CUDA cache and its IPC handles, and give freed heap back to
-the OS (glibc's ``malloc_trim``). `MemoryReport` shows before and after as a table in a notebook
-and as text elsewhere.
+`collect` garbage-collects, empties the CUDA cache and its IPC handles and gives freed heap back
+to the OS (glibc's ``malloc_trim``); `snapshot` measures process and CUDA memory. `MemoryReport`
+shows before and after as a table in a notebook and as text elsewhere.
+`fooocus_widgets.release_vram()` (``%fw_release``, the panel's "Free memory" button) unloads the
+models and clears what the notebook front end keeps, then runs `collect`.
 """
 
 from __future__ import annotations
@@ -13,25 +12,21 @@ from __future__ import annotations
 import ctypes
 import gc
 import html
-import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 __all__ = [
     "MemoryReport",
     "MemorySnapshot",
-    "clear_ipython_references",
+    "collect",
     "empty_cuda_cache",
     "snapshot",
     "trim_heap",
 ]
 
-_NUMBERED = re.compile(r"_\d+")
 GiB = 1024**3
 MiB = 1024**2
 
@@ -153,61 +148,6 @@ class MemoryReport:
 
     def __repr__(self) -> str:
         return f"MemoryReport(\n{self}\n)"
-
-
-def _holds(value: Any, is_engine_object: Callable[[Any], bool]) -> bool:
-    if is_engine_object(value):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(is_engine_object(v) for v in value)
-    if isinstance(value, dict):
-        return any(is_engine_object(v) for v in value.values())
-    return False
-
-
-def clear_ipython_references(is_engine_object: Callable[[Any], bool]) -> list[str]:
-    """Drop what IPython keeps that holds engine objects: output history entries and ``_`` /
-    ``__`` / ``___`` that point at them, and the last exception with its traceback (whose frames
-    hold the pipeline after an error inside it). Returns what was cleared.
-    """
-    cleared: list[str] = []
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return cleared
-    shell = get_ipython()
-    if shell is not None:
-        out = shell.user_ns.get("Out", {})
-        for number in [n for n, v in out.items() if _holds(v, is_engine_object)]:
-            del out[number]
-            cleared.append(f"Out[{number}]")
-        for namespace in (shell.user_ns, shell.user_ns_hidden):
-            # `_`, `__`, `___` and the numbered `_5`, `_12`... of the output history
-            names = [n for n in list(namespace) if n in ("_", "__", "___") or _NUMBERED.fullmatch(n)]
-            for name in names:
-                if _holds(namespace[name], is_engine_object):
-                    if name in ("_", "__", "___"):
-                        namespace[name] = None
-                    else:
-                        del namespace[name]
-                    if f"`{name}`" not in cleared:
-                        cleared.append(f"`{name}`")
-        displayhook = getattr(shell, "displayhook", None)
-        for name in ("_", "__", "___"):
-            if displayhook is not None and _holds(getattr(displayhook, name, None), is_engine_object):
-                setattr(displayhook, name, None)
-        result = getattr(shell, "last_execution_result", None)
-        if result is not None and getattr(result, "error_in_exec", None) is not None:
-            result.error_in_exec = None
-            cleared.append("the last exception")
-        if getattr(getattr(shell, "InteractiveTB", None), "tb", None) is not None:
-            shell.InteractiveTB.tb = None
-    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
-        if getattr(sys, name, None) is not None:
-            setattr(sys, name, None)
-            if "the last traceback" not in cleared:
-                cleared.append("the last traceback")
-    return cleared
 
 
 def empty_cuda_cache() -> None:

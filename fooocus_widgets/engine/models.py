@@ -3,8 +3,10 @@
 `ModelManager` holds at most one SDXL pipeline. Loading another base model releases the current
 one first (never two full models in memory). LoRAs go through diffusers' own
 `load_lora_weights` / `set_adapters` / `delete_adapters`: a weight change only calls
-`set_adapters`, a LoRA taken out of the slots is deleted, and a file that does not fit the model
-is refused with a clear message and leaves the pipeline as it was.
+`set_adapters`, a LoRA taken out of the slots is deleted. A LoRA is checked before it is loaded:
+its header (`checkpoints.inspect_lora`), then its modules and sizes against the loaded model
+(`lora_compat.check_lora_fits`); one that does not fit is refused with a clear message and
+leaves the pipeline as it was.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import torch
 
 from ..params import LoraRef, ModelRef
 from .checkpoints import SDXL_BASE_CONFIG_DIR, ModelFileError, inspect_checkpoint, inspect_lora
+from .lora_compat import check_lora_fits
 from .tokenizers import sdxl_tokenizers
 
-__all__ = ["LoadedModel", "ModelManager", "default_device"]
+__all__ = ["LoadedModel", "ModelManager", "check_lora", "default_device"]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ def config_dir_for(configs: dict[str, Any] | None) -> Path:
 @contextlib.contextmanager
 def _captured_warnings() -> Iterator[list[str]]:
     """Collect what diffusers/peft/transformers warn while loading (logging and warnings), instead
-    of printing it into whatever cell happens to be running.
+    of printing it into whatever cell happens to be running. Nothing is judged from that text.
     """
     messages: list[str] = []
 
@@ -295,41 +298,72 @@ class ModelManager:
     # ---- LoRAs -----------------------------------------------------------------------------
 
     def apply_loras(self, loras: Sequence[LoraRef]) -> None:
-        """Make the loaded pipeline's adapters exactly `loras`, with their weights."""
+        """Make the loaded pipeline's adapters exactly `loras`, with their weights.
+
+        Every LoRA to load is checked first (`check_lora`): one that does not fit leaves the
+        pipeline exactly as it was, adapters and weights included.
+        """
         current = self.current
         if current is None:
             raise RuntimeError("load a base model before applying LoRAs")
         pipe = current.pipe
         wanted = {adapter_name(lora.path): lora for lora in loras}
-        for name in list(current.adapters):
-            if name not in wanted or current.adapters[name] != _identity(wanted[name].path, name):
-                pipe.delete_adapters(name)
-                del current.adapters[name]
-        for name, lora in wanted.items():
-            if name not in current.adapters:
-                self._load_lora(pipe, lora, name)
-                current.adapters[name] = _identity(lora.path, name)
+        stale = [
+            name
+            for name, identity in current.adapters.items()
+            if name not in wanted or identity != _identity(wanted[name].path, name)
+        ]
+        to_load = {
+            name: lora for name, lora in wanted.items() if name not in current.adapters or name in stale
+        }
+        for lora in to_load.values():
+            check_lora(pipe, lora)
+        for name in stale:
+            pipe.delete_adapters(name)
+            del current.adapters[name]
+        for name, lora in to_load.items():
+            _load_lora(pipe, lora, name)
+            current.adapters[name] = _identity(lora.path, name)
         if wanted:
             pipe.enable_lora()
             pipe.set_adapters(list(wanted), adapter_weights=[lora.weight for lora in wanted.values()])
 
-    def _load_lora(self, pipe: Any, lora: LoraRef, name: str) -> None:
+
+def check_lora(pipe: Any, lora: LoraRef) -> None:
+    """Refuse (`ModelFileError`) a LoRA file that is damaged, not a LoRA, or made for another
+    model: its header first (`inspect_lora`), then its modules and sizes against `pipe`'s
+    (`check_lora_fits`). Nothing on `pipe` changes.
+    """
+    try:
+        inspect_lora(lora.path)
+    except ModelFileError as exc:
+        raise ModelFileError(f"LoRA {exc}") from None
+    with _captured_warnings() as messages:
+        check_lora_fits(pipe, lora.path, lora.name)
+    _log_captured(lora.name, messages)
+
+
+def _load_lora(pipe: Any, lora: LoraRef, name: str) -> None:
+    """Load a checked LoRA as adapter `name`; a load that fails or makes no adapter is undone
+    and refused (`ModelFileError`).
+    """
+    problem = ""
+    with _captured_warnings() as messages:
         try:
-            inspect_lora(lora.path)
-        except ModelFileError as exc:
-            raise ModelFileError(f"LoRA {exc}") from None
-        problem = ""
-        with _captured_warnings() as messages:
-            try:
-                pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=name)
-            except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as exc:
-                problem = _first_line(exc)
-        loaded = any(name in names for names in pipe.get_list_adapters().values())
-        mismatch = [m for m in messages if any(w in m.lower() for w in ("unexpected keys", "size mismatch"))]
-        if problem or mismatch or not loaded:
-            if loaded:
-                pipe.delete_adapters(name)
-            reason = problem or (mismatch[0] if mismatch else "none of its weights match this model")
-            raise ModelFileError(
-                f"LoRA {lora.name} does not fit this SDXL model ({reason[:200]}). Use a LoRA made for SDXL."
-            )
+            pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=name)
+        except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as exc:
+            problem = _first_line(exc)
+    _log_captured(lora.name, messages)
+    loaded = any(name in names for names in pipe.get_list_adapters().values())
+    if problem or not loaded:
+        if loaded:
+            pipe.delete_adapters(name)
+        reason = problem or "none of its weights match this model"
+        raise ModelFileError(
+            f"LoRA {lora.name} does not fit this SDXL model ({reason[:200]}). Use a LoRA made for SDXL."
+        )
+
+
+def _log_captured(lora: str, messages: list[str]) -> None:
+    for message in messages:
+        log.debug("while reading LoRA %s: %s", lora, message)

@@ -31,6 +31,13 @@ def _chunks(tokenizer: Any, pieces: Sequence[str]) -> list[list[int]]:
     return rows
 
 
+# Adapted from diffusers src/diffusers/pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py
+# StableDiffusionXLPipeline.encode_prompt (the loop over the two text encoders).
+# Differs: takes token rows already chunked (several 77-token rows per prompt, joined along the
+# sequence afterwards) instead of one truncated row; CLIP skip counts Fooocus's way
+# (`hidden_states[-clip_skip]`, 1 = the normalised last layer; diffusers takes
+# `hidden_states[-(clip_skip + 2)]`, `[-2]` by default); the pooled embedding is the first chunk's
+# `text_embeds` of text encoder 2 (diffusers: output `[0]`, the same tensor).
 def _encode(
     pipe: Any, rows_1: list[list[int]], rows_2: list[list[int]], clip_skip: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,6 +54,10 @@ def _encode(
     return torch.cat(features, dim=-1), pooled
 
 
+# Adapted from diffusers src/diffusers/pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py
+# StableDiffusionXLPipeline.encode_prompt (the negative branch: `zero_out_negative_prompt`).
+# Differs: "no negative" is an empty list of pieces (diffusers: `negative_prompt is None`); the
+# positive and negative are padded to the same number of chunks, not to the positive's length in tokens.
 @torch.no_grad()
 def encode_prompt_pair(
     pipe: Any, positive: Sequence[str], negative: Sequence[str], clip_skip: int, *, guidance: bool

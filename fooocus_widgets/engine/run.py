@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import torch
 from PIL import Image
 
+from ..errors import GenerationError
 from ..params import GenerationPlan
 from .memory import collect, empty_cuda_cache
 from .models import ModelManager
@@ -38,10 +39,6 @@ T = TypeVar("T")
 
 # torchsde (DPM++ SDE) warns about float rounding at the last step; the samples are fine
 warnings.filterwarnings("ignore", message="Should have tb<=t1", module="torchsde")
-
-
-class GenerationError(RuntimeError):
-    """Generation could not finish; the message is meant for the user."""
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -94,6 +91,44 @@ class ImageResult:
     seed: int
     index: int
     parameters: dict[str, Any]
+
+
+def _retry_on_oom(
+    step: Callable[[], T],
+    relieve: Callable[[], str | None],
+    *,
+    what: str,
+    events: RunEvents,
+    still: str = "even in a lower-memory mode",
+    give_up: Callable[[], object] = collect,
+) -> T:
+    """Run `step`; after an out-of-memory error, `relieve` memory and run it once more.
+
+    `relieve` frees memory or lowers the memory mode and says what it did ("retrying with VAE
+    tiling and slicing"), shown as "Out of memory while <what>: <that>"; it returns None when
+    nothing is left to try, and the failure is explained at once. A second out-of-memory error
+    runs `give_up` and is explained as "Out of memory while <what>, <still>", with advice. Other
+    errors pass through untouched.
+
+    The retry runs after the ``except`` block is left: the exception's traceback holds the frames
+    of what failed (the pipeline, the tensors it had made), and they must be freed first.
+    """
+    try:
+        return step()
+    except BaseException as exc:
+        if not is_out_of_memory(exc):
+            raise
+    relief = relieve()
+    if relief is None:
+        raise GenerationError(f"Out of memory while {what}. {OOM_ADVICE}")
+    events.status(f"Out of memory while {what}: {relief}")
+    try:
+        return step()
+    except BaseException as exc:
+        if not is_out_of_memory(exc):
+            raise
+    give_up()
+    raise GenerationError(f"Out of memory while {what}, {still}. {OOM_ADVICE}")
 
 
 class Engine:
@@ -174,56 +209,29 @@ class Engine:
         ):
             empty_cuda_cache()
 
-    def _prepare_with_retry(self, plan: GenerationPlan, events: RunEvents) -> Any:
-        oom = False
-        try:
-            return self.prepare(plan, events)
-        except BaseException as exc:
-            if not is_out_of_memory(exc):
-                raise
-            oom = True  # leave the except block first: its traceback holds what failed to load
-        if oom:
-            events.status("Out of memory while loading: freeing memory and trying once more")
-            self.models.release()
-            collect()
-        try:
-            return self.prepare(plan, events)
-        except BaseException as exc:
-            if not is_out_of_memory(exc):
-                raise
+    def _free_models(self) -> str:
+        """Relief for an out-of-memory error while loading: drop the loaded model and collect."""
         self.models.release()
         collect()
-        raise GenerationError(
-            f"Out of memory while loading {plan.model.name}, even after freeing memory. {OOM_ADVICE}"
-        )
+        return "freeing memory and trying once more"
 
-    def _with_oom_retry(self, what: str, step: Callable[[], T], events: RunEvents) -> T:
-        """Run `step`; after an out-of-memory error free memory, go one step down in memory use
-        and run it once more; a second failure is explained in plain words.
+    def _lower_memory(self) -> str | None:
+        """Relief for an out-of-memory error while generating: collect, then go one step down in
+        memory use (see `ModelManager.lower_memory`); None when there is no lower step.
         """
-        failed = False
-        try:
-            return step()
-        except BaseException as exc:
-            if not is_out_of_memory(exc):
-                raise
-            failed = True
-        if failed:
-            collect()
-            lowered = self.models.lower_memory()
-            if lowered is None:
-                raise GenerationError(f"Out of memory while {what}. {OOM_ADVICE}")
-            events.status(f"Out of memory while {what}: retrying with {lowered}")
-        try:
-            return step()
-        except BaseException as exc:
-            if not is_out_of_memory(exc):
-                raise
         collect()
-        raise GenerationError(f"Out of memory while {what}, even in a lower-memory mode. {OOM_ADVICE}")
+        lowered = self.models.lower_memory()
+        return f"retrying with {lowered}" if lowered else None
 
     def _run_batch(self, plan: GenerationPlan, events: RunEvents, control: RunControl) -> list[ImageResult]:
-        pipe = self._prepare_with_retry(plan, events)
+        pipe = _retry_on_oom(
+            functools.partial(self.prepare, plan, events),
+            self._free_models,
+            what=f"loading {plan.model.name}",
+            still="even after freeing memory",
+            events=events,
+            give_up=self._free_models,
+        )
         current = self.models.current
         assert current is not None
         remark = self.models.apply_memory_mode(plan.memory_mode)
@@ -242,16 +250,20 @@ class Engine:
                 break
             control.skip.clear()
             events.status(f"Generating image {index + 1} of {plan.image_number}")
-            latents = self._with_oom_retry(
-                f"generating image {index + 1}",
+            latents = _retry_on_oom(
                 functools.partial(self._denoise, pipe, plan, embeds, seed, index, events, control),
-                events,
+                self._lower_memory,
+                what=f"generating image {index + 1}",
+                events=events,
             )
             if latents is None:
                 continue
             events.status(f"Decoding image {index + 1} of {plan.image_number}")
-            image = self._with_oom_retry(
-                f"decoding image {index + 1}", functools.partial(decode_latents, pipe, latents), events
+            image = _retry_on_oom(
+                functools.partial(decode_latents, pipe, latents),
+                self._lower_memory,
+                what=f"decoding image {index + 1}",
+                events=events,
             )
             parameters = plan.parameters(seed)
             parameters["scheduler"] = schedule
@@ -301,6 +313,14 @@ class Engine:
         return latents  # type: ignore[no-any-return]
 
 
+# Adapted from diffusers src/diffusers/pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py
+# StableDiffusionXLPipeline.__call__ (the decode step after denoising, `if not output_type == "latent"`).
+# Differs: it runs on its own (the pipeline is called with output_type="latent", so that an
+# out-of-memory error while decoding can be retried alone); the VAE is upcast with `.to(float32)`
+# (diffusers calls its deprecated `upcast_vae()`) and cast back even when decoding fails; latents are
+# always cast to the VAE's dtype and moved to `vae.device` (diffusers:
+# `get_module_execution_device(vae)`); the MPS workaround and the watermark are left out; an all-NaN
+# decode is an error instead of a black image.
 @torch.no_grad()
 def decode_latents(pipe: Any, latents: torch.Tensor) -> Image.Image:
     """Latents to a PIL image the way the SDXL pipeline does it (fp16 VAEs upcast when their

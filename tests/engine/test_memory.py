@@ -38,7 +38,7 @@ def _load_in_shell(shell: Any, demo_dir: Path, code: str) -> list[weakref.ref[An
     setup = (
         "import fooocus_widgets as fw\n"
         f"r = fw.generate('x', model='demo-sdxl-a.safetensors', models_dir={str(demo_dir)!r}, "
-        "width=64, height=64, steps=2, seed=1, save=False, progress=False)\n"
+        "width=64, height=64, steps=2, seed=1, image_number=1, save=False, progress=False)\n"
         "pipe = fw.api.default_engine().models.current.pipe\n"
     )
     assert shell.run_cell(setup).success
@@ -80,6 +80,7 @@ def test_keep_models_keeps_the_pipeline(demo_dir: Path) -> None:
         width=64,
         height=64,
         steps=2,
+        image_number=1,
         save=False,
         progress=False,
     )
@@ -108,6 +109,32 @@ def test_the_free_memory_button(demo_dir: Path, tmp_path: Path, small_state: Pan
     assert panel.state == state  # the panel's state is untouched
     panel.generate(wait=True)  # and the next Generate loads what it needs
     assert panel.error == ""
+
+
+def test_the_ipython_clean_up_lives_beside_the_engine_not_in_it() -> None:
+    import fooocus_widgets.engine
+
+    engine_dir = Path(fooocus_widgets.engine.__file__).parent
+    assert [p.name for p in engine_dir.glob("*.py") if "ipython" in p.read_text().lower()] == []
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, fooocus_widgets.ipython_cleanup; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "'torch'" not in imported
+    assert "'IPython'" not in imported
+
+
+def test_clear_ipython_references_clears_the_last_traceback() -> None:
+    from fooocus_widgets.ipython_cleanup import clear_ipython_references
+
+    sys.last_value = ValueError("held")  # type: ignore[attr-defined]
+    try:
+        assert "the last traceback" in clear_ipython_references(lambda _value: False)
+        assert sys.last_value is None  # type: ignore[attr-defined]
+    finally:
+        sys.last_value = None  # type: ignore[attr-defined]
 
 
 # ---- RSS in a clean process --------------------------------------------------------------------------
@@ -140,7 +167,7 @@ RSS_SCRIPT = textwrap.dedent(
     before = snapshot().held
     def run(name):
         fw.generate("x", model=name, models_dir=models, width=64, height=64, steps=2, seed=1,
-                    save=False, progress=False)
+                    image_number=1, save=False, progress=False)
     run("demo-sdxl-a.safetensors")
     loaded = snapshot().held
     fw.release_vram()
