@@ -21,7 +21,7 @@ DEMO_DIR   ?= demo-models
 HOST       ?= 127.0.0.1
 PORT       ?= 8888
 
-.PHONY: demo test install build lint test-python test-js test-browser chromium clean
+.PHONY: demo test install build contract lint test-python test-js test-browser chromium clean
 
 ## demo: set up, create the demo models, start JupyterLab on the quickstart notebook
 demo: install
@@ -57,6 +57,10 @@ $(BUNDLES) &: $(JS_SOURCES) js/node_modules/.package-lock.json
 
 build: $(VENV)/.installed
 	(cd js && npm run build --silent)
+
+## contract: regenerate the page's TypeScript contract from the kernel's Python (messages, state)
+contract: install
+	$(PY) -m fooocus_widgets.contract
 
 ## chromium: Debian's Chromium for the browser tests (never a downloaded browser)
 chromium:

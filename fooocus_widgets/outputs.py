@@ -26,7 +26,7 @@ from PIL import Image, PngImagePlugin
 
 from ._version import __version__
 from .params import PERFORMANCE_PRESETS
-from .state import PanelState
+from .state import LORA_SLOTS, PanelState
 
 __all__ = ["SCHEME", "encode_image", "read_parameters", "save_image", "state_from_parameters"]
 
@@ -157,7 +157,7 @@ def state_from_parameters(parameters: dict[str, Any], base: PanelState | None = 
     doc = base.to_dict()
     # the performance mode brings its own LoRA back: keep it out of the user's slots
     perf_loras = {p.lora_file for p in PERFORMANCE_PRESETS.values() if p.lora_file}
-    loras = [slot for slot in loras if slot["file"] not in perf_loras][:5]
+    loras = [slot for slot in loras if slot["file"] not in perf_loras][:LORA_SLOTS]
     doc.update(
         {
             "prompt": parameters.get("prompt", ""),

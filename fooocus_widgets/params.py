@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import GenerationInputError
 from .folders import PICKLE_SUFFIXES, ModelFolders
-from .state import MAX_SEED, MAX_SIDE, MIN_SIDE, PanelState
+from .state import MAX_SEED, MAX_SIDE, MEMORY_MODES, MIN_SIDE, SIZE_MULTIPLE, PanelState
 from .styles import StyleLibrary, styled_prompts
 
 __all__ = [
@@ -28,10 +29,6 @@ __all__ = [
     "PerformancePreset",
     "plan_generation",
 ]
-
-
-class GenerationInputError(ValueError):
-    """Something the user set cannot be generated; the message says what and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +69,9 @@ PERFORMANCE_PRESETS: dict[str, PerformancePreset] = {
         guidance_scale=1.0,
     ),
 }
+
+#: The most steps `generate(steps=...)` may ask for.
+MAX_STEPS = 200
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
@@ -120,7 +120,7 @@ class GenerationPlan:
     model: ModelRef
     loras: tuple[LoraRef, ...]
     output_format: str
-    memory_mode: str = "auto"
+    memory_mode: str = MEMORY_MODES[0]
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -151,16 +151,17 @@ class GenerationPlan:
 
 
 def check_size(width: int, height: int) -> None:
-    """Width and height must be multiples of 8 within the supported range."""
+    """Width and height must be multiples of `SIZE_MULTIPLE` within the supported range."""
     for name, side in (("width", width), ("height", height)):
         if (
             isinstance(side, bool)
             or not isinstance(side, int)
-            or side % 8
+            or side % SIZE_MULTIPLE
             or not MIN_SIDE <= side <= MAX_SIDE
         ):
             raise GenerationInputError(
-                f"{name} {side!r} is not allowed; allowed: multiples of 8 from {MIN_SIDE} to {MAX_SIDE}."
+                f"{name} {side!r} is not allowed; allowed: multiples of {SIZE_MULTIPLE} "
+                f"from {MIN_SIDE} to {MAX_SIDE}."
             )
 
 
@@ -232,8 +233,12 @@ def plan_generation(
     w, h = (width or state.width), (height or state.height)
     check_size(w, h)
     preset = PERFORMANCE_PRESETS[state.performance]
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 200):
-        raise GenerationInputError(f"steps {steps!r} is not allowed; allowed: whole numbers from 1 to 200.")
+    if steps is not None and (
+        isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS
+    ):
+        raise GenerationInputError(
+            f"steps {steps!r} is not allowed; allowed: whole numbers from 1 to {MAX_STEPS}."
+        )
     model = resolve_model(state.base_model, folders)
 
     loras: list[LoraRef] = []

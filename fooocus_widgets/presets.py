@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .state import PanelState
+from .state import LORA_SLOTS, PanelState
 
 __all__ = ["PresetError", "load_preset"]
 
@@ -87,7 +87,12 @@ def load_preset(
                 slots.append(
                     {"enabled": bool(enabled), "file": "" if file == "None" else file, "weight": weight}
                 )
-            doc["loras"] = slots[:5]
+            if len(slots) > LORA_SLOTS:
+                dropped = ", ".join(str(slot["file"]) for slot in slots[LORA_SLOTS:])
+                warnings.append(
+                    f"default_loras has {len(slots)} LoRAs, the panel {LORA_SLOTS} slots; left out {dropped}"
+                )
+            doc["loras"] = slots[:LORA_SLOTS]
         elif key == "default_sampler":
             if value in SAMPLER_NAMES:
                 doc["sampler"] = SAMPLER_NAMES[value]

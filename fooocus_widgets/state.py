@@ -19,12 +19,27 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
+
+from . import checks
+from .checks import (
+    Choice,
+    ContentHash,
+    Flag,
+    Instance,
+    Items,
+    Name,
+    Number,
+    Size,
+    Slots,
+    Text,
+    Whole,
+    check,
+    parse_size,
+)
 
 __all__ = [
     "INPUT_IMAGE_MODES",
@@ -43,6 +58,10 @@ __all__ = [
     "StateError",
     "StateFormatError",
     "StateValidationError",
+    "field_check",
+    "parse_size",
+    "plain_value",
+    "schema",
 ]
 
 #: Version of the JSON layout written by `PanelState.to_json()`.
@@ -75,9 +94,13 @@ MAX_TEXT = 32_768
 MAX_NAME = 1_024
 MAX_STYLES = 512
 
-_HASH_RE = re.compile(r"[0-9a-f]{64}")
-_SIZE_RE = re.compile(r"(\d{1,5})\*(\d{1,5})")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Sizes (sides in pixels) a state may hold: multiples of 8, as the VAE needs.
+SIZE_MULTIPLE = 8
+#: Numeric settings: (lowest, highest, the step the page's inputs offer).
+GUIDANCE_RANGE = (1.0, 30.0, 0.1)
+SHARPNESS_RANGE = (0.0, 30.0, 0.1)
+LORA_WEIGHT_RANGE = (-2.0, 2.0, 0.01)
+CLIP_SKIP_RANGE = (1, 12)
 
 
 class StateError(ValueError):
@@ -88,135 +111,34 @@ class StateFormatError(StateError):
     """The text is not a panel state document at all (not JSON, not an object)."""
 
 
-class StateValidationError(StateError):
-    """One field holds a value that is not allowed.
-
-    `field` is the dotted path of the field (``loras[2].weight``), `value` the rejected value and
-    `allowed` a short description of what would have been accepted.
-    """
-
-    def __init__(self, field: str, value: Any, allowed: str, problem: str = "is not allowed") -> None:
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        self.problem = problem
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{field}: {shown} {problem}; allowed: {allowed}")
+class StateValidationError(checks.StateValidationError, StateError):
+    """One field holds a value that is not allowed (see `checks.StateValidationError`)."""
 
 
-# --------------------------------------------------------------------------------------------
-# Field checks. Each returns the value normalised (list -> tuple, int -> float) or raises.
-
-
-def _check_text(name: str, value: Any, *, max_len: int = MAX_TEXT) -> str:
-    if not isinstance(value, str):
-        raise StateValidationError(name, value, f"text of at most {max_len} characters", "is not text")
-    if len(value) > max_len:
-        raise StateValidationError(name, value, f"text of at most {max_len} characters", "is too long")
-    return value
-
-
-def _check_name(name: str, value: Any) -> str:
-    """A short single-line name: a file name, a style name, a model id."""
-    text = _check_text(name, value, max_len=MAX_NAME)
-    if _CONTROL_RE.search(text) or "\n" in text or "\r" in text:
-        raise StateValidationError(name, text, "one line of text without control characters")
-    return text
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise StateValidationError(name, value, "one of " + ", ".join(repr(c) for c in choices))
-    return value
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise StateValidationError(name, value, "true or false", "is not a boolean")
-    return value
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
-    allowed = f"whole numbers from {lo} to {hi}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise StateValidationError(name, value, allowed, "is not a whole number")
-    if not lo <= value <= hi:
-        raise StateValidationError(name, value, allowed, "is out of range")
-    return value
-
-
-def _check_float(name: str, value: Any, lo: float, hi: float) -> float:
-    allowed = f"numbers from {lo:g} to {hi:g}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StateValidationError(name, value, allowed, "is not a number")
-    number = float(value)
-    if not math.isfinite(number) or not lo <= number <= hi:
-        raise StateValidationError(name, number, allowed, "is out of range")
-    return number
-
-
-def _check_hash(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not _HASH_RE.fullmatch(value):
-        raise StateValidationError(name, value, "a sha256 content hash (64 lowercase hex digits)")
-    return value
-
-
-def _check_sequence(name: str, value: Any, max_len: int) -> tuple[Any, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise StateValidationError(name, value, f"a list of at most {max_len} items", "is not a list")
-    if len(value) > max_len:
-        raise StateValidationError(name, value, f"a list of at most {max_len} items", "is too long")
-    return tuple(value)
-
-
-def _check_extras(name: str, value: Any, known: frozenset[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise StateValidationError(name, value, "a mapping of extra JSON values", "is not a mapping")
-    clash = sorted(k for k in value if k in known or not isinstance(k, str))
-    if clash:
-        raise StateValidationError(name, clash, "keys that are not fields of the schema", "repeats fields")
+def _validate(record: Any, where: str) -> None:
+    """Run every field's declared check on a frozen record, storing the normalised values."""
     try:
-        # a deep copy through JSON: extras must stay JSON and must not alias the caller's objects
-        copied = json.loads(json.dumps(dict(value), allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise StateValidationError(name, value, "JSON values", "is not JSON") from exc
-    return MappingProxyType(copied)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """Split an aspect ratio "width*height" into two ints (``"1152*896"`` -> ``(1152, 896)``)."""
-    m = _SIZE_RE.fullmatch(text)
-    if not m:
-        raise ValueError(f"not a size of the form 'width*height': {text!r}")
-    return int(m[1]), int(m[2])
-
-
-def _check_aspect_ratio(name: str, value: Any) -> str:
-    allowed = (
-        f"'width*height' with both sides multiples of 8 from {MIN_SIDE} to {MAX_SIDE}, "
-        f"such as the SDXL sizes {SDXL_ASPECT_RATIOS[0]} ... {SDXL_ASPECT_RATIOS[-1]}"
-    )
-    if not isinstance(value, str):
-        raise StateValidationError(name, value, allowed)
-    try:
-        w, h = parse_size(value)
-    except ValueError:
-        raise StateValidationError(name, value, allowed) from None
-    if any(side % 8 or not MIN_SIDE <= side <= MAX_SIDE for side in (w, h)):
-        raise StateValidationError(name, value, allowed)
-    return f"{w}*{h}"
-
-
-# --------------------------------------------------------------------------------------------
-# The schema.
+        for f in dataclasses.fields(record):
+            if f.name == "extras":
+                value = checks.check_extras(f"{where}extras", record.extras, record._field_names())
+            else:
+                value = f.metadata["check"](f"{where}{f.name}", getattr(record, f.name))
+            object.__setattr__(record, f.name, value)
+    except checks.StateValidationError as exc:
+        if isinstance(exc, StateValidationError):
+            raise
+        raise StateValidationError(exc.field, exc.value, exc.allowed, exc.problem) from None
 
 
 class _Record:
-    """Shared JSON plumbing of the state's dataclasses: known fields plus kept `extras`."""
+    """Shared plumbing of the state's dataclasses: checked fields, known fields plus kept `extras`."""
 
     extras: Mapping[str, Any]
+    #: Prefix of this record's fields in error messages ("lora." -> "lora.weight").
+    _where: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _validate(self, self._where)
 
     @classmethod
     def _field_names(cls) -> frozenset[str]:
@@ -229,34 +151,51 @@ class _Record:
         extras = {k: v for k, v in data.items() if k not in names}
         return known, extras
 
+    @classmethod
+    def describe_fields(cls) -> dict[str, Any]:
+        """Each field's limits and default, as JSON for the front end (see `schema()`)."""
+        default = cls()
+        return {
+            f.name: {**f.metadata["check"].describe(), "default": plain_value(getattr(default, f.name))}
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.name != "extras"
+        }
+
+    def _to_plain(self) -> dict[str, Any]:
+        plain = {
+            f.name: plain_value(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if f.name != "extras"
+        }
+        return {**plain, **self.extras}
+
     def __hash__(self) -> int:
         return hash(json.dumps(self._to_plain(), sort_keys=True))
 
-    def _to_plain(self) -> dict[str, Any]:
-        raise NotImplementedError
+
+def plain_value(value: Any) -> Any:
+    """A field's value as plain JSON-ready Python values (records -> dicts, tuples -> lists)."""
+    if isinstance(value, _Record):
+        return value._to_plain()
+    if isinstance(value, tuple):
+        return [plain_value(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, eq=True)
 class LoraSlot(_Record):
     """One of the panel's LoRA slots."""
 
-    enabled: bool = True
+    enabled: bool = field(default=True, metadata=check(Flag()))
     """Whether the LoRA in this slot is applied."""
-    file: str = ""
+    file: str = field(default="", metadata=check(Name(MAX_NAME)))
     """The LoRA's file name, relative to the loras folder; "" leaves the slot empty."""
-    weight: float = 1.0
-    """How strongly the LoRA applies, from -2 to 2."""
+    weight: float = field(default=1.0, metadata=check(Number(*LORA_WEIGHT_RANGE)))
+    """How strongly the LoRA applies."""
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Keys of the slot that this version of the schema does not know; kept and written back."""
 
-    def __post_init__(self) -> None:
-        self._validate("lora")
-
-    def _validate(self, where: str) -> None:
-        object.__setattr__(self, "enabled", _check_bool(f"{where}.enabled", self.enabled))
-        object.__setattr__(self, "file", _check_name(f"{where}.file", self.file))
-        object.__setattr__(self, "weight", _check_float(f"{where}.weight", self.weight, -2.0, 2.0))
-        object.__setattr__(self, "extras", _check_extras(f"{where}.extras", self.extras, self._field_names()))
+    _where: ClassVar[str] = "lora."
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "lora") -> LoraSlot:
@@ -267,38 +206,26 @@ class LoraSlot(_Record):
         try:
             return cls(**known, extras=extras)
         except StateValidationError as exc:
-            raise StateValidationError(
-                exc.field.replace("lora", where, 1), exc.value, exc.allowed, exc.problem
-            ) from None
+            moved = exc.moved(where, "lora")
+            raise StateValidationError(moved.field, moved.value, moved.allowed, moved.problem) from None
 
-    def _to_plain(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "file": self.file, "weight": self.weight, **self.extras}
-
-    def __hash__(self) -> int:
-        return _Record.__hash__(self)
+    __hash__ = _Record.__hash__
 
 
 @dataclass(frozen=True, eq=True)
 class InputImageSettings(_Record):
     """The input-image tab: vary or upscale a picture the user supplies."""
 
-    enabled: bool = False
+    enabled: bool = field(default=False, metadata=check(Flag()))
     """Whether Generate starts from the input image instead of pure noise."""
-    mode: str = "Vary (Subtle)"
+    mode: str = field(default=INPUT_IMAGE_MODES[0], metadata=check(Choice(INPUT_IMAGE_MODES)))
     """What is done with it: one of `INPUT_IMAGE_MODES`."""
-    image: str = ""
+    image: str = field(default="", metadata=check(ContentHash(optional=True)))
     """Content hash of the input image in the image store; "" when none is set."""
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Keys of the input-image settings that this version does not know; kept and written back."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "enabled", _check_bool("input_image.enabled", self.enabled))
-        object.__setattr__(self, "mode", _check_choice("input_image.mode", self.mode, INPUT_IMAGE_MODES))
-        if self.image:
-            _check_hash("input_image.image", self.image)
-        object.__setattr__(
-            self, "extras", _check_extras("input_image.extras", self.extras, self._field_names())
-        )
+    _where: ClassVar[str] = "input_image."
 
     @classmethod
     def from_dict(cls, data: Any) -> InputImageSettings:
@@ -308,11 +235,7 @@ class InputImageSettings(_Record):
         known, extras = cls._split_known(data)
         return cls(**known, extras=extras)
 
-    def _to_plain(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "mode": self.mode, "image": self.image, **self.extras}
-
-    def __hash__(self) -> int:
-        return _Record.__hash__(self)
+    __hash__ = _Record.__hash__
 
 
 def _default_loras() -> tuple[LoraSlot, ...]:
@@ -321,87 +244,61 @@ def _default_loras() -> tuple[LoraSlot, ...]:
 
 @dataclass(frozen=True, eq=True)
 class PanelState(_Record):
-    """Everything a user set on a panel, validated. Build changed copies with `replace()`."""
+    """Everything a user set on a panel, validated. Build changed copies with `replace()`.
 
-    prompt: str = ""
+    Each field declares its check beside it; `schema()` sends the same limits to the page.
+    """
+
+    prompt: str = field(default="", metadata=check(Text(MAX_TEXT)))
     """What to generate. Empty is allowed (the styles alone then make the prompt)."""
-    negative_prompt: str = ""
+    negative_prompt: str = field(default="", metadata=check(Text(MAX_TEXT)))
     """What to keep out of the image; the styles' negatives are appended to it."""
-    styles: tuple[str, ...] = ("Enhance", "Sharp")
+    styles: tuple[str, ...] = field(
+        default=("Enhance", "Sharp"),
+        metadata=check(Items(Name(MAX_NAME, required=True), MAX_STYLES, unique=True)),
+    )
     """Names of the selected styles, in the order they apply."""
-    performance: str = "Speed"
+    performance: str = field(default="Speed", metadata=check(Choice(PERFORMANCES)))
     """Speed/quality preset: one of `PERFORMANCES` (Quality 60 steps, Speed 30, Extreme Speed 8,
     Lightning 4, Hyper-SD 4)."""
-    aspect_ratio: str = "1152*896"
+    aspect_ratio: str = field(
+        default="1152*896", metadata=check(Size(MIN_SIDE, MAX_SIDE, SIZE_MULTIPLE, SDXL_ASPECT_RATIOS))
+    )
     """Output size as "width*height"; the panel offers `SDXL_ASPECT_RATIOS`."""
-    image_number: int = 2
-    """How many images one Generate makes, 1 to 32."""
-    seed: int = 0
+    image_number: int = field(default=2, metadata=check(Whole(1, MAX_IMAGE_NUMBER)))
+    """How many images one Generate makes."""
+    seed: int = field(default=0, metadata=check(Whole(0, MAX_SEED)))
     """Seed of the first image of a batch (image i uses seed + i) when `random_seed` is off."""
-    random_seed: bool = True
+    random_seed: bool = field(default=True, metadata=check(Flag()))
     """Draw a fresh seed at every Generate."""
-    output_format: str = "png"
+    output_format: str = field(default="png", metadata=check(Choice(OUTPUT_FORMATS)))
     """File format of saved results: one of `OUTPUT_FORMATS`."""
-    base_model: str = ""
+    base_model: str = field(default="", metadata=check(Name(MAX_NAME)))
     """The SDXL checkpoint: a file or folder name under the checkpoints folder, or a Hub id."""
-    loras: tuple[LoraSlot, ...] = field(default_factory=_default_loras)
-    """The five LoRA slots."""
-    guidance_scale: float = 4.0
-    """Classifier-free guidance scale, 1 to 30."""
-    sharpness: float = 2.0
-    """Fooocus's sharpness, 0 to 30 (kept for presets and metadata)."""
-    sampler: str = "DPM++ 2M SDE"
+    loras: tuple[LoraSlot, ...] = field(
+        default_factory=_default_loras, metadata=check(Slots(LoraSlot, LORA_SLOTS))
+    )
+    """The LoRA slots."""
+    guidance_scale: float = field(default=4.0, metadata=check(Number(*GUIDANCE_RANGE)))
+    """Classifier-free guidance scale."""
+    sharpness: float = field(default=2.0, metadata=check(Number(*SHARPNESS_RANGE)))
+    """Fooocus's sharpness (kept for presets and metadata)."""
+    sampler: str = field(default="DPM++ 2M SDE", metadata=check(Choice(SAMPLERS)))
     """Sampler: one of `SAMPLERS`."""
-    scheduler: str = "karras"
+    scheduler: str = field(default="karras", metadata=check(Choice(SCHEDULERS)))
     """Noise schedule: one of `SCHEDULERS`."""
-    clip_skip: int = 2
+    clip_skip: int = field(default=2, metadata=check(Whole(*CLIP_SKIP_RANGE)))
     """CLIP skip as Fooocus counts it: 1 uses the last layer, 2 (default) the one before, ..."""
-    memory_mode: str = "auto"
+    memory_mode: str = field(default="auto", metadata=check(Choice(MEMORY_MODES)))
     """How the models use the GPU: one of `MEMORY_MODES`."""
-    input_image: InputImageSettings = field(default_factory=InputImageSettings)
+    input_image: InputImageSettings = field(
+        default_factory=InputImageSettings, metadata=check(Instance(InputImageSettings))
+    )
     """The input-image settings."""
-    last_results: tuple[str, ...] = ()
-    """Content hashes of the last batch's images, newest last, at most 32."""
+    last_results: tuple[str, ...] = field(default=(), metadata=check(Items(ContentHash(), MAX_IMAGE_NUMBER)))
+    """Content hashes of the last batch's images, newest last."""
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Top-level keys this version of the schema does not know; kept and written back."""
-
-    def __post_init__(self) -> None:
-        s = object.__setattr__
-        s(self, "prompt", _check_text("prompt", self.prompt))
-        s(self, "negative_prompt", _check_text("negative_prompt", self.negative_prompt))
-        styles = _check_sequence("styles", self.styles, MAX_STYLES)
-        for i, name in enumerate(styles):
-            if not _check_name(f"styles[{i}]", name):
-                raise StateValidationError(f"styles[{i}]", name, "a non-empty style name")
-        if len(set(styles)) != len(styles):
-            dup = next(n for n in styles if styles.count(n) > 1)
-            raise StateValidationError("styles", dup, "each style at most once", "is selected twice")
-        s(self, "styles", styles)
-        s(self, "performance", _check_choice("performance", self.performance, PERFORMANCES))
-        s(self, "aspect_ratio", _check_aspect_ratio("aspect_ratio", self.aspect_ratio))
-        s(self, "image_number", _check_int("image_number", self.image_number, 1, MAX_IMAGE_NUMBER))
-        s(self, "seed", _check_int("seed", self.seed, 0, MAX_SEED))
-        s(self, "random_seed", _check_bool("random_seed", self.random_seed))
-        s(self, "output_format", _check_choice("output_format", self.output_format, OUTPUT_FORMATS))
-        s(self, "base_model", _check_name("base_model", self.base_model))
-        loras = _check_sequence("loras", self.loras, LORA_SLOTS)
-        for i, slot in enumerate(loras):
-            if not isinstance(slot, LoraSlot):
-                raise StateValidationError(f"loras[{i}]", slot, "a LoraSlot")
-        s(self, "loras", loras + tuple(LoraSlot() for _ in range(LORA_SLOTS - len(loras))))
-        s(self, "guidance_scale", _check_float("guidance_scale", self.guidance_scale, 1.0, 30.0))
-        s(self, "sharpness", _check_float("sharpness", self.sharpness, 0.0, 30.0))
-        s(self, "sampler", _check_choice("sampler", self.sampler, SAMPLERS))
-        s(self, "scheduler", _check_choice("scheduler", self.scheduler, SCHEDULERS))
-        s(self, "clip_skip", _check_int("clip_skip", self.clip_skip, 1, 12))
-        s(self, "memory_mode", _check_choice("memory_mode", self.memory_mode, MEMORY_MODES))
-        if not isinstance(self.input_image, InputImageSettings):
-            raise StateValidationError("input_image", self.input_image, "an InputImageSettings")
-        results = _check_sequence("last_results", self.last_results, MAX_IMAGE_NUMBER)
-        for i, h in enumerate(results):
-            _check_hash(f"last_results[{i}]", h)
-        s(self, "last_results", results)
-        s(self, "extras", _check_extras("extras", self.extras, self._field_names()))
 
     # ---- sizes --------------------------------------------------------------------------
 
@@ -430,20 +327,7 @@ class PanelState(_Record):
     # ---- JSON ---------------------------------------------------------------------------
 
     def _to_plain(self) -> dict[str, Any]:
-        plain: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-        for f in dataclasses.fields(self):
-            if f.name == "extras":
-                continue
-            value = getattr(self, f.name)
-            if f.name == "loras":
-                value = [slot._to_plain() for slot in value]
-            elif f.name == "input_image":
-                value = value._to_plain()
-            elif isinstance(value, tuple):
-                value = list(value)
-            plain[f.name] = value
-        plain.update(self.extras)
-        return plain
+        return {"schema_version": SCHEMA_VERSION, **super()._to_plain()}
 
     def to_dict(self) -> dict[str, Any]:
         """The state as plain JSON-ready Python values, with `schema_version` first."""
@@ -479,8 +363,9 @@ class PanelState(_Record):
             doc["seed"] = int(seed)  # front ends write seeds as text: they exceed a JS number
         known, extras = cls._split_known(doc)
         if "loras" in known:
-            slots = _check_sequence("loras", known["loras"], LORA_SLOTS)
-            known["loras"] = tuple(LoraSlot.from_dict(d, f"loras[{i}]") for i, d in enumerate(slots))
+            slots = known["loras"]
+            if isinstance(slots, Sequence) and not isinstance(slots, (str, bytes)):
+                known["loras"] = tuple(LoraSlot.from_dict(d, f"loras[{i}]") for i, d in enumerate(slots))
         if "input_image" in known:
             known["input_image"] = InputImageSettings.from_dict(known["input_image"])
         return cls(**known, extras=extras)
@@ -494,8 +379,22 @@ class PanelState(_Record):
             raise StateFormatError(f"not a panel state: the text is not valid JSON ({exc})") from None
         return cls.from_dict(data)
 
-    def __hash__(self) -> int:
-        return _Record.__hash__(self)
+    __hash__ = _Record.__hash__
+
+
+def field_check(name: str, record: type[_Record] = PanelState) -> checks.Check:
+    """The check declared beside a field (what validates it and what the page is told)."""
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        if f.name == name:
+            return f.metadata["check"]  # type: ignore[no-any-return]
+    raise KeyError(f"{record.__name__} has no field {name!r}")
+
+
+def schema() -> dict[str, Any]:
+    """What the page needs to build its inputs: each field's kind, limits, step, choices and
+    default, from the checks declared beside the fields. Sent once in the panel's `schema` trait.
+    """
+    return {"schema_version": SCHEMA_VERSION, "fields": PanelState.describe_fields()}
 
 
 # --------------------------------------------------------------------------------------------
