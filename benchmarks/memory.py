@@ -74,7 +74,7 @@ def main() -> None:
 
     def run(name: str) -> None:
         fw.generate("a lighthouse", model=name, models_dir=models, width=size, height=size, steps=4, seed=1,
-                    save=False, progress=False)  # fmt: skip
+                    image_number=1, save=False, progress=False)  # fmt: skip
 
     before = snapshot()
     plan = plan_generation(

@@ -117,6 +117,8 @@ def main() -> None:
             height=args.size,
             steps=args.steps,
             seed=7,
+            image_number=1,
+            styles=(),
             sampler=args.sampler,
             scheduler="normal",
             output_dir=out,

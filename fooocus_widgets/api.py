@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .engine.memory import MemoryReport
     from .engine.run import Engine
 
-__all__ = ["GenerationResult", "default_engine", "generate", "release_vram"]
+__all__ = ["NOT_GIVEN", "GenerationResult", "default_engine", "generate", "release_vram"]
 
 _ENGINE_LOCK = threading.Lock()
 _ENGINE: Engine | None = None
@@ -63,8 +63,9 @@ def release_vram(*, keep_models: bool = False) -> MemoryReport:
     returns freed heap to the OS. Panel states are untouched: the next Generate loads what it
     needs. Refused (`GenerationError`) while a generation runs: press Stop first.
     """
-    from .engine.memory import MemoryReport, clear_ipython_references, collect, snapshot
-    from .engine.run import GenerationError
+    from .engine.memory import MemoryReport, collect, snapshot
+    from .errors import GenerationError
+    from .ipython_cleanup import clear_ipython_references
 
     before = snapshot()
     released: list[str] = []
@@ -117,25 +118,52 @@ def _lora_slots(loras: Iterable[Any]) -> tuple[LoraSlot, ...]:
     return tuple(slots)
 
 
+class _NotGiven:
+    """The default of `generate()`'s keywords: "not given", so a preset's value (then the panel's
+    default, from `PanelState`) applies instead.
+    """
+
+    _instance: _NotGiven | None = None
+
+    def __new__(cls) -> _NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Any = _NotGiven()
+"""Marks a keyword of `generate()` that the caller did not give."""
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not NOT_GIVEN}
+
+
 def generate(
-    prompt: str = "",
+    prompt: str = NOT_GIVEN,
     *,
-    model: str | Path | None = None,
-    negative_prompt: str = "",
-    styles: Sequence[str] = (),
-    performance: str = "Speed",
-    aspect_ratio: str | None = None,
+    model: str | Path = NOT_GIVEN,
+    negative_prompt: str = NOT_GIVEN,
+    styles: Sequence[str] = NOT_GIVEN,
+    performance: str = NOT_GIVEN,
+    aspect_ratio: str = NOT_GIVEN,
     width: int | None = None,
     height: int | None = None,
-    image_number: int = 1,
-    seed: int | None = None,
-    loras: Iterable[Any] = (),
-    guidance_scale: float = 4.0,
-    sampler: str = "DPM++ 2M SDE",
-    scheduler: str = "karras",
-    clip_skip: int = 2,
+    image_number: int = NOT_GIVEN,
+    seed: int | None = NOT_GIVEN,
+    loras: Iterable[Any] = NOT_GIVEN,
+    guidance_scale: float = NOT_GIVEN,
+    sampler: str = NOT_GIVEN,
+    scheduler: str = NOT_GIVEN,
+    clip_skip: int = NOT_GIVEN,
     steps: int | None = None,
-    output_format: str = "png",
+    output_format: str = NOT_GIVEN,
     output_dir: str | Path | None = None,
     models_dir: str | Path | None = None,
     preset: str | Path | dict[str, Any] | None = None,
@@ -144,35 +172,39 @@ def generate(
 ) -> GenerationResult:
     """Generate images with SDXL, Fooocus-style, without a panel.
 
-    `model` is a checkpoint name under ``<models_dir>/checkpoints``, a path to an SDXL
+    Every setting left out comes from the `preset` (a Fooocus preset JSON) when it has one, else
+    from the panel's defaults (`PanelState`): what you give beats the preset, which beats the
+    default. `model` is a checkpoint name under ``<models_dir>/checkpoints``, a path to an SDXL
     ``.safetensors`` file or diffusers folder, or a Hub id (online only). `loras` takes file names
     under ``<models_dir>/loras`` as ``"file"`` or ``(file, weight)``. `seed` None draws a random
-    seed; image i uses seed + i. `width`/`height` override `aspect_ratio` ("1152*896"). A
-    `preset` (Fooocus preset JSON) sets the defaults the other arguments then override.
+    seed; image i uses seed + i. `width`/`height` override `aspect_ratio` ("1152*896").
     Bad values raise `ValueError` naming the argument and what is allowed.
     """
     warnings: list[str] = []
     base = PanelState()
     if preset is not None:
         base, warnings = load_preset(preset)
-    model_name = str(model) if model is not None else base.base_model
-    state = base.replace(
-        prompt=prompt or base.prompt,
-        negative_prompt=negative_prompt or base.negative_prompt,
-        styles=tuple(styles) if styles or preset is None else base.styles,
+    changes = _given(
+        prompt=prompt,
+        negative_prompt=negative_prompt,
         performance=performance,
-        aspect_ratio=aspect_ratio or (base.aspect_ratio if preset is not None else "1152*896"),
+        aspect_ratio=aspect_ratio,
         image_number=image_number,
-        seed=seed if seed is not None else 0,
-        random_seed=seed is None,
         output_format=output_format,
-        base_model=model_name,
-        loras=_lora_slots(loras) if loras else (base.loras if preset is not None else ()),
         guidance_scale=guidance_scale,
         sampler=sampler,
         scheduler=scheduler,
         clip_skip=clip_skip,
     )
+    if styles is not NOT_GIVEN:
+        changes["styles"] = tuple(styles)
+    if model is not NOT_GIVEN:
+        changes["base_model"] = str(model)
+    if loras is not NOT_GIVEN:
+        changes["loras"] = _lora_slots(loras)
+    if seed is not NOT_GIVEN:
+        changes.update(seed=seed if seed is not None else base.seed, random_seed=seed is None)
+    state = base.replace(**changes)
     folders = ModelFolders.resolve(models_dir)
     plan = plan_generation(
         state, folders=folders, styles=load_styles([folders.styles]), width=width, height=height, steps=steps

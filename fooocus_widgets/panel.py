@@ -1,15 +1,17 @@
 """`FooocusPanel`: the one AnyWidget of the package. Its synced traits mirror `PanelState`.
 
-Every persisted trait is validated by `PanelState`'s own rules (a bad value raises a
-`traitlets.TraitError` that names the field and what is allowed) and every change is saved to the
-kernel-side store, so re-running the cell after a restart brings the panel back as it was.
-Generate, Stop, Skip and the other buttons reach a `PanelController`, which runs the engine on a
-worker thread and reports back through the read-only traits (`busy`, `progress`, `preview`,
-`results`).
+Every persisted trait takes its default from `PanelState` and is validated by its rules (a bad
+value raises a `traitlets.TraitError` that names the field and what is allowed); the `schema`
+trait tells the page every limit and choice, so the page holds none of its own. Every change is
+saved to the kernel-side store, so re-running the cell after a restart brings the panel back as
+it was. The page's messages reach a `PanelController`, which plans batches and runs them on the
+engine's worker thread; they report back through the read-only traits (`busy`, `progress`,
+`preview`, `results`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import pathlib
 import threading
@@ -20,19 +22,12 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from .state import (
-    MEMORY_MODES,
-    OUTPUT_FORMATS,
-    PERFORMANCES,
-    SAMPLERS,
-    SCHEDULERS,
-    SDXL_ASPECT_RATIOS,
-    InputImageSettings,
-    LoraSlot,
-    PanelState,
-    StateError,
-)
-from .stores import FileStore, ImageStore, StateStore
+from .controller import PanelController
+from .folders import ModelFolders, default_output_dir
+from .gallery import stored_gallery_entry
+from .state import InputImageSettings, LoraSlot, PanelState, StateError, plain_value, schema
+from .stores import FileStore, ImageStore, StateStore, StoredState
+from .stores.reconcile import reconcile
 
 if TYPE_CHECKING:
     from .engine.run import Engine
@@ -40,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["FooocusPanel", "get_panel"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
+#: The defaults of every persisted trait: those of `PanelState`, written there once.
+_DEFAULT = PanelState()
 
 #: Traits that mirror a `PanelState` field one to one.
 STATE_TRAITS = tuple(f.name for f in dataclasses.fields(PanelState) if f.name != "extras")
@@ -83,15 +80,9 @@ def _state_value(name: str, value: Any) -> Any:
     return value
 
 
-def _trait_value(name: str, value: Any) -> Any:
+def _trait_value(_name: str, value: Any) -> Any:
     """`PanelState` field value -> the plain JSON-like value the trait holds."""
-    if name == "loras":
-        return [slot._to_plain() for slot in value]
-    if name == "input_image":
-        return value._to_plain()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    return plain_value(value)
 
 
 class FooocusPanel(anywidget.AnyWidget):
@@ -110,52 +101,57 @@ class FooocusPanel(anywidget.AnyWidget):
     key = traitlets.Unicode("main").tag(sync=True)
     """Which panel this is: the key its state is saved under (notebook metadata, files)."""
 
-    # ---- persisted controls (mirror PanelState) ----------------------------------------------
+    # ---- persisted controls (mirror PanelState; defaults and limits come from it) ------------
 
-    prompt = traitlets.Unicode("").tag(sync=True)
+    prompt = traitlets.Unicode(_DEFAULT.prompt).tag(sync=True)
     """What to generate."""
-    negative_prompt = traitlets.Unicode("").tag(sync=True)
+    negative_prompt = traitlets.Unicode(_DEFAULT.negative_prompt).tag(sync=True)
     """What to keep out of the image."""
-    styles = traitlets.List(traitlets.Unicode(), default_value=["Enhance", "Sharp"]).tag(sync=True)
+    styles = traitlets.List(traitlets.Unicode(), default_value=list(_DEFAULT.styles)).tag(sync=True)
     """Names of the selected styles, in order."""
-    performance = traitlets.Unicode("Speed").tag(sync=True)
-    """One of "Quality", "Speed", "Extreme Speed", "Lightning", "Hyper-SD"."""
-    aspect_ratio = traitlets.Unicode("1152*896").tag(sync=True)
+    performance = traitlets.Unicode(_DEFAULT.performance).tag(sync=True)
+    """One of the performances in `schema`."""
+    aspect_ratio = traitlets.Unicode(_DEFAULT.aspect_ratio).tag(sync=True)
     """Output size as "width*height"."""
-    image_number = traitlets.Int(2).tag(sync=True)
-    """Images per Generate, 1 to 32."""
-    seed = traitlets.Int(0).tag(sync=True, to_json=_seed_to_json, from_json=_seed_from_json)
+    image_number = traitlets.Int(_DEFAULT.image_number).tag(sync=True)
+    """Images per Generate."""
+    seed = traitlets.Int(_DEFAULT.seed).tag(sync=True, to_json=_seed_to_json, from_json=_seed_from_json)
     """Seed of the first image when `random_seed` is off (sent to the browser as a string)."""
-    random_seed = traitlets.Bool(True).tag(sync=True)
+    random_seed = traitlets.Bool(_DEFAULT.random_seed).tag(sync=True)
     """Draw a new seed at every Generate."""
-    output_format = traitlets.Unicode("png").tag(sync=True)
-    """"png", "jpeg" or "webp"."""
-    base_model = traitlets.Unicode("").tag(sync=True)
+    output_format = traitlets.Unicode(_DEFAULT.output_format).tag(sync=True)
+    """The file format of saved results."""
+    base_model = traitlets.Unicode(_DEFAULT.base_model).tag(sync=True)
     """The SDXL checkpoint: a name under the checkpoints folder, or a Hub id."""
-    loras = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Five LoRA slots, each ``{"enabled": bool, "file": str, "weight": float}``."""
-    guidance_scale = traitlets.Float(4.0).tag(sync=True)
-    """Guidance scale, 1 to 30."""
-    sharpness = traitlets.Float(2.0).tag(sync=True)
-    """Sharpness, 0 to 30."""
-    sampler = traitlets.Unicode("DPM++ 2M SDE").tag(sync=True)
+    loras = traitlets.List(traitlets.Dict(), default_value=_trait_value("loras", _DEFAULT.loras)).tag(
+        sync=True
+    )
+    """The LoRA slots, each ``{"enabled": bool, "file": str, "weight": float}``."""
+    guidance_scale = traitlets.Float(_DEFAULT.guidance_scale).tag(sync=True)
+    """Guidance scale."""
+    sharpness = traitlets.Float(_DEFAULT.sharpness).tag(sync=True)
+    """Sharpness."""
+    sampler = traitlets.Unicode(_DEFAULT.sampler).tag(sync=True)
     """The sampler's name."""
-    scheduler = traitlets.Unicode("karras").tag(sync=True)
-    """"normal", "karras" or "sgm_uniform"."""
-    clip_skip = traitlets.Int(2).tag(sync=True)
+    scheduler = traitlets.Unicode(_DEFAULT.scheduler).tag(sync=True)
+    """The noise schedule."""
+    clip_skip = traitlets.Int(_DEFAULT.clip_skip).tag(sync=True)
     """CLIP skip as Fooocus counts it (2 = the penultimate layer, SDXL's usual)."""
-    memory_mode = traitlets.Unicode("auto").tag(sync=True)
-    """"auto", "normal", "low VRAM" or "no VRAM" (offloading to the CPU; needs a GPU)."""
-    input_image = traitlets.Dict().tag(sync=True)
+    memory_mode = traitlets.Unicode(_DEFAULT.memory_mode).tag(sync=True)
+    """How models use the GPU (the offload modes need a GPU)."""
+    input_image = traitlets.Dict(_trait_value("input_image", _DEFAULT.input_image)).tag(sync=True)
     """Input-image settings ``{"enabled", "mode", "image"}``."""
     last_results = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Content hashes of the last batch's images."""
 
-    # ---- choices the front end offers (not persisted) ----------------------------------------
+    # ---- what the page offers (not persisted) -------------------------------------------------
 
+    schema = traitlets.Dict().tag(sync=True)
+    """Every persisted field's kind, limits, step, choices and default (`state.schema()`), sent
+    once: the page builds its inputs from it."""
     choices = traitlets.Dict().tag(sync=True)
-    """What the dropdowns offer: performances, aspect ratios, samplers, schedulers, output
-    formats, styles, models and LoRA files."""
+    """What the dropdowns offer that depends on the folders: ``models``, ``loras``, ``styles``
+    and ``models_hint`` (what to do when no model is found)."""
     error = traitlets.Unicode("").tag(sync=True)
     """The last problem, in one or two sentences; "" when there is none."""
     notice = traitlets.Unicode("").tag(sync=True)
@@ -194,64 +190,61 @@ class FooocusPanel(anywidget.AnyWidget):
         pending: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> None:
-        unknown = sorted(set(fields) - set(STATE_TRAITS))
-        if unknown:
-            raise TypeError(
-                f"FooocusPanel got unexpected argument(s) {', '.join(unknown)}; allowed: key, state, store, "
-                f"models_dir, output_dir, images, engine, revision, pending, {', '.join(STATE_TRAITS)}"
-            )
+        _reject_unknown(fields)
         from .api import default_engine
-        from .controller import PanelController
-        from .folders import ModelFolders, default_output_dir
 
         key = key if key is not None else _default_key()
         self._store: StateStore | None = store if store is not None else FileStore.for_notebook()
         stored = self._store.load(key)
-        notice = ""
-        if state is None:
-            state = stored.state if stored else PanelState()
-        elif stored is not None and stored.revision > (revision or 0) and stored.state != state:
-            # the kernel side saved a newer copy than the one handed in: newest wins
-            notice = f"Restored the newer copy saved at {stored.updated_at[:19].replace('T', ' ')} UTC."
-            state = stored.state
-        elif stored is not None and stored.revision == (revision or 0) and stored.state != state:
-            # two copies of the same age that differ: the one handed in wins, the other is kept
-            self._store.save(f"{key}.conflict"[:200], stored.state, pending=stored.pending)
-            notice = f"Two saved copies differed; the other one is kept under the key {key}.conflict."
-        self._revision = max(revision or 0, stored.revision if stored else 0)
-        interrupted = (
-            dict(pending) if pending else (dict(stored.pending) if stored and stored.pending else {})
-        )
+        chosen = reconcile([stored], state, revision or 0)
+        self._keep_conflicts(key, chosen.conflicts)
+        self._revision = chosen.revision
+        state = chosen.state
         if fields:
             state = state.replace(**{name: _state_value(name, v) for name, v in fields.items()})
         self._state = state
         self._state_lock = threading.RLock()
+        images = images if images is not None else ImageStore.for_notebook()
         self.controller = PanelController(
             self,
             folders=ModelFolders.resolve(models_dir),
             output_dir=pathlib.Path(output_dir) if output_dir is not None else default_output_dir(),
-            images=images if images is not None else ImageStore.for_notebook(),
+            images=images,
             engine=engine or default_engine,
         )
-        """Runs this panel's jobs (see `controller.PanelController`)."""
+        """Answers this panel's messages and runs its batches (see `controller.PanelController`)."""
         found = self.controller.choices()
         if not state.base_model and found["models"]:  # like Fooocus's default model: the first one found
             state = self._state = state.replace(base_model=found["models"][0])
+        interrupted = pending if pending else (stored.pending if stored and stored.pending else {})
         super().__init__(
             key=key,
-            choices={**_static_choices(), **found},
-            notice=notice,
-            pending=interrupted,
+            schema=schema(),
+            choices=found,
+            notice=chosen.notice(key),
+            pending=dict(interrupted),
             **self._traits_of(state),
         )
-        self.results = [e for e in map(self.controller.gallery_entry, state.last_results) if e is not None]
+        self.results = [e for e in (stored_gallery_entry(images, h) for h in state.last_results) if e]
         self.observe(self._on_state_trait, names=list(STATE_TRAITS))
         self.on_msg(self.controller.on_message)
+        self._replace_previous(key)
+        self._save(revision=self._revision)  # exists from now on, at the revision it came with
+
+    def _keep_conflicts(self, key: str, conflicts: tuple[PanelState, ...]) -> None:
+        """Keep copies that lost a reconciliation under ``<key>.conflict`` (never dropped)."""
+        if self._store is None:
+            return
+        for conflict in conflicts:
+            with contextlib.suppress(OSError):  # read-only: the notice still tells of the conflict
+                self._store.save(f"{key}.conflict"[:200], conflict)
+
+    def _replace_previous(self, key: str) -> None:
+        """The cell ran again: the old panel of this key must not keep saving under it."""
         previous = _LIVE.get(key)
         if previous is not None and previous is not self and not previous.busy:
-            previous.close()  # the cell ran again: the old panel must not keep saving under this key
+            previous.close()
         _LIVE[key] = self
-        self._save(revision=self._revision)  # exists from now on, at the revision it came with
 
     # ---- scripting ----------------------------------------------------------------------------
 
@@ -352,9 +345,6 @@ class FooocusPanel(anywidget.AnyWidget):
         bad: list[str] = []
         state = self._state
         for name, sent in changes.items():
-            if name not in STATE_TRAITS:
-                bad.append(name)
-                continue
             # seeds travel as text (they exceed a JS number)
             value = _seed_from_json(sent, self) if name == "seed" else sent
             try:
@@ -363,11 +353,12 @@ class FooocusPanel(anywidget.AnyWidget):
                 bad.append(name)
                 self.error = f"A saved value was not restored: {exc}"
         with self._state_lock:
-            if revision <= self._revision and state != self._state and self._store is not None:
-                # same age, different content: the front end's edit wins, this copy is kept
-                self._store.save(f"{self.key}.conflict"[:200], self._state)
-                self.notice = f"Two copies differed; the kernel's is kept under the key {self.key}.conflict."
-            self._apply(state)
+            kernel_copy = StoredState.new(self.key, self._state, self._revision)
+            chosen = reconcile([kernel_copy], state, revision)
+            self._keep_conflicts(self.key, chosen.conflicts)
+            if chosen.conflicts:
+                self.notice = chosen.notice(self.key)
+            self._apply(chosen.state)
         self._save(at_least=revision)
         return bad
 
@@ -382,15 +373,10 @@ def get_panel(key: str) -> FooocusPanel | None:
     return _LIVE.get(key)
 
 
-def _static_choices() -> dict[str, list[str]]:
-    return {
-        "performances": list(PERFORMANCES),
-        "aspect_ratios": list(SDXL_ASPECT_RATIOS),
-        "samplers": list(SAMPLERS),
-        "schedulers": list(SCHEDULERS),
-        "output_formats": list(OUTPUT_FORMATS),
-        "memory_modes": list(MEMORY_MODES),
-        "styles": [],
-        "models": [],
-        "loras": [],
-    }
+def _reject_unknown(fields: Mapping[str, Any]) -> None:
+    unknown = sorted(set(fields) - set(STATE_TRAITS))
+    if unknown:
+        raise TypeError(
+            f"FooocusPanel got unexpected argument(s) {', '.join(unknown)}; allowed: key, state, store, "
+            f"models_dir, output_dir, images, engine, revision, pending, {', '.join(STATE_TRAITS)}"
+        )

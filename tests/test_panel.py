@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -21,12 +23,24 @@ def test_every_state_field_has_a_synced_trait() -> None:
 
 def test_every_trait_is_documented() -> None:
     source = Path(__import__("fooocus_widgets.panel").panel.__file__).read_text()
+    body = next(
+        node.body
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ClassDef) and node.name == "FooocusPanel"
+    )
+    documented = {
+        statement.targets[0].id
+        for statement, after in itertools.pairwise(body)
+        if isinstance(statement, ast.Assign)
+        and isinstance(statement.targets[0], ast.Name)
+        and isinstance(after, ast.Expr)
+        and isinstance(after.value, ast.Constant)
+        and isinstance(after.value.value, str)
+    }
     for name in FooocusPanel.class_traits(sync=True):
         if name.startswith("_") or name in {"layout", "tabbable", "tooltip", "comm", "keys", "log"}:
             continue
-        block = source.split(f"    {name} = traitlets.", 1)
-        assert len(block) == 2, f"trait {name} is not declared in panel.py"
-        assert '"""' in block[1].splitlines()[1], f"trait {name} has no docstring under it"
+        assert name in documented, f"trait {name} is not declared in panel.py with a docstring under it"
 
 
 def test_keyword_arguments_set_the_state() -> None:

@@ -71,6 +71,7 @@ def test_jpeg_and_webp_carry_their_parameters_in_exif(demo_dir: Path, tmp_path: 
         width=64,
         height=64,
         seed=5,
+        image_number=1,
         steps=2,
         output_format=fmt,
         output_dir=tmp_path,
@@ -211,3 +212,60 @@ def test_engine_refuses_a_second_run_at_once(
 
 def test_empty_prompt_is_allowed(engine: Engine, small_state: PanelState, folders, styles) -> None:  # type: ignore[no-untyped-def]
     assert len(run(engine, small_state.replace(prompt="", styles=()), folders, styles)) == 1
+
+
+def test_what_is_given_beats_the_preset_which_beats_the_defaults(demo_dir: Path, tmp_path: Path) -> None:
+    preset = {
+        "default_model": "demo-sdxl-b.safetensors",
+        "default_cfg_scale": 6,
+        "default_sampler": "euler",
+        "default_scheduler": "normal",
+        "default_image_number": 1,
+        "default_styles": ["Cinematic"],
+        "default_prompt_negative": "from the preset",
+    }
+    from_preset = fw.generate(
+        "a fox",
+        preset=preset,
+        models_dir=demo_dir,
+        width=64,
+        height=64,
+        steps=1,
+        seed=3,
+        save=False,
+        progress=False,
+    )
+    used = from_preset.parameters[0]
+    assert used["base_model"] == "demo-sdxl-b.safetensors"
+    assert (used["guidance_scale"], used["sampler"], used["styles"]) == (6.0, "Euler", ["Cinematic"])
+    assert used["negative_prompt"] == "from the preset"
+    assert len(from_preset.images) == 1  # the preset's image number, not the default 2
+    assert used["performance"] == PanelState().performance  # not in the preset: the default
+
+    given = fw.generate(
+        "a fox",
+        preset=preset,
+        models_dir=demo_dir,
+        guidance_scale=2.5,
+        styles=[],
+        image_number=2,
+        width=64,
+        height=64,
+        steps=1,
+        seed=3,
+        save=False,
+        progress=False,
+    )
+    assert (given.parameters[0]["guidance_scale"], given.parameters[0]["styles"]) == (2.5, [])
+    assert given.seeds == [3, 4]
+    assert given.parameters[0]["base_model"] == "demo-sdxl-b.safetensors"
+
+
+def test_without_a_preset_the_defaults_are_the_panels(demo_dir: Path) -> None:
+    small = {"width": 64, "height": 64, "steps": 1, "save": False, "progress": False}
+    result = fw.generate("a fox", model="demo-sdxl-a.safetensors", models_dir=demo_dir, **small)
+    defaults = PanelState()
+    used = result.parameters[0]
+    assert len(result.images) == defaults.image_number
+    assert used["styles"] == list(defaults.styles)
+    assert (used["guidance_scale"], used["sampler"]) == (defaults.guidance_scale, defaults.sampler)

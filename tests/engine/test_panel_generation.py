@@ -91,12 +91,13 @@ def test_full_image_is_sent_on_request(panel: FooocusPanel, monkeypatch: pytest.
     sent: list[tuple[dict, list]] = []
     monkeypatch.setattr(panel, "send", lambda content, buffers=None: sent.append((content, buffers or [])))
     digest = panel.results[0]["hash"]
-    panel.controller.on_message(panel, {"type": "image", "hash": digest, "request": "r1"}, [])
-    panel.controller.on_message(panel, {"type": "image", "hash": "f" * 64, "request": "r2"}, [])
-    (first, buffers), (second, _) = sent
-    assert first == {"type": "image", "request": "r1", "hash": digest, "mime": "image/png"}
+    panel.controller.on_message(panel, {"type": "image", "id": "r1", "hash": digest}, [])
+    panel.controller.on_message(panel, {"type": "image", "id": "r2", "hash": "f" * 64}, [])
+    (first, buffers), (second, second_buffers) = sent
+    assert first == {"type": "image-bytes", "id": "r1", "hash": digest, "found": True, "mime": "image/png"}
     assert Image.open(io.BytesIO(buffers[0])).size == (64, 64)
-    assert second["missing"] is True
+    assert second == {"type": "image-bytes", "id": "r2", "hash": "f" * 64, "found": False, "mime": ""}
+    assert second_buffers == []
 
 
 def test_loading_a_result_back_restores_its_parameters(panel: FooocusPanel) -> None:
@@ -125,14 +126,27 @@ def test_loading_an_image_without_parameters_says_so(panel: FooocusPanel) -> Non
     assert panel.state == before
 
 
-def test_refresh_finds_new_models(panel: FooocusPanel, demo_dir: Path) -> None:
+def test_refresh_finds_new_models_and_answers_with_the_counts(
+    panel: FooocusPanel, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     extra = demo_dir / "checkpoints" / "sub" / "copy.safetensors"
     extra.parent.mkdir(exist_ok=True)
     extra.write_bytes((demo_dir / "checkpoints" / "demo-sdxl-a.safetensors").read_bytes())
+    sent: list[dict] = []
+    monkeypatch.setattr(panel, "send", lambda content, buffers=None: sent.append(content))
     try:
         assert "sub/copy.safetensors" not in panel.choices["models"]
-        panel.controller.on_message(panel, {"type": "refresh"}, [])
+        panel.controller.on_message(panel, {"type": "refresh", "id": "q7"}, [])
         assert "sub/copy.safetensors" in panel.choices["models"]
+        assert sent == [
+            {
+                "type": "refreshed",
+                "id": "q7",
+                "models": len(panel.choices["models"]),
+                "loras": len(panel.choices["loras"]),
+                "styles": len(panel.choices["styles"]),
+            }
+        ]
     finally:
         extra.unlink()
         extra.parent.rmdir()

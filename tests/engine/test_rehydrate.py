@@ -118,8 +118,8 @@ def test_heartbeat_is_answered(
     panel = FooocusPanel(key="p", **panel_options(tmp_path, demo_dir, engine))  # type: ignore[arg-type]
     sent: list[object] = []
     monkeypatch.setattr(panel, "send", lambda content, buffers=None: sent.append(content))
-    panel.controller.on_message(panel, {"type": "ping", "id": 41}, [])
-    assert sent == [{"type": "pong", "id": 41}]
+    panel.controller.on_message(panel, {"type": "ping", "id": "41"}, [])
+    assert sent == [{"type": "pong", "id": "41"}]
 
 
 def test_an_interrupted_batch_can_be_resumed_with_its_seeds(
