@@ -1,0 +1,86 @@
+/**
+ * One notebook's bridge to the panels in it: answers their DOM events (ready, state, reconnect)
+ * on the notebook panel's node and feeds them the kernel's status. It owns everything it attaches
+ * and removes all of it when disposed, which happens by itself when the notebook panel closes.
+ */
+
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { IDisposable } from '@lumino/disposable';
+import {
+  PANEL_READY_EVENT,
+  PANEL_RECONNECT_EVENT,
+  PANEL_STATE_EVENT,
+  type PanelReadyDetail,
+  type PanelReconnectDetail,
+  type PanelStateDetail
+} from '../common/events';
+import { isRecord } from '../common/record';
+import { KernelStatusFeed, NotebookClosedError } from './kernel';
+import { readRecord, writeRecord } from './metadata';
+import { findCodeCell, reconnectPanel } from './reconnect';
+
+/** The bridge between one notebook panel and the fooocus-widgets panels it holds. */
+export class NotebookBridge implements IDisposable {
+  private readonly kernel: KernelStatusFeed;
+  /** Aborts a Reconnect in flight when the notebook closes. */
+  private readonly closing = new AbortController();
+  private disposed = false;
+
+  constructor(private readonly panel: NotebookPanel) {
+    this.kernel = new KernelStatusFeed(panel.sessionContext);
+    panel.node.addEventListener(PANEL_READY_EVENT, this.onReady);
+    panel.node.addEventListener(PANEL_STATE_EVENT, this.onState);
+    panel.node.addEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
+    panel.disposed.connect(this.dispose, this);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Remove the DOM listeners and signal connections, drop kernel-status subscribers and
+   *  abort a Reconnect in flight. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const node = this.panel.node;
+    node.removeEventListener(PANEL_READY_EVENT, this.onReady);
+    node.removeEventListener(PANEL_STATE_EVENT, this.onState);
+    node.removeEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
+    this.panel.disposed.disconnect(this.dispose, this);
+    this.kernel.dispose();
+    this.closing.abort();
+  }
+
+  /** A panel rendered: tell it the extension is here and hand it the saved copy. */
+  private readonly onReady = (ev: Event): void => {
+    const detail = (ev as CustomEvent<PanelReadyDetail>).detail;
+    if (!detail || typeof detail.key !== 'string') return;
+    ev.preventDefault(); // tells the panel that the extension is here
+    detail.notebookPath = this.panel.context.path;
+    detail.saved = readRecord(this.panel, detail.key);
+    detail.onKernelStatus = callback => this.kernel.subscribe(callback);
+  };
+
+  /** A panel's state changed: save it in the notebook's metadata. */
+  private readonly onState = (ev: Event): void => {
+    const detail = (ev as CustomEvent<PanelStateDetail>).detail;
+    if (detail && typeof detail.key === 'string' && isRecord(detail.record)) writeRecord(this.panel, detail.key, detail.record);
+  };
+
+  /** Reconnect was clicked (or fired by itself): save the record, then rebuild the panel. */
+  private readonly onReconnect = (ev: Event): void => {
+    const detail = (ev as CustomEvent<PanelReconnectDetail>).detail;
+    if (!detail || typeof detail.key !== 'string' || !isRecord(detail.record)) return;
+    const cell = findCodeCell(this.panel, ev.target);
+    if (!cell) return;
+    ev.preventDefault(); // synchronously, before any await: the panel reads it as "handled"
+    writeRecord(this.panel, detail.key, detail.record);
+    reconnectPanel(this.panel, cell, detail, this.closing.signal).catch((err: unknown) => {
+      if (err instanceof NotebookClosedError) return; // nobody is left to tell
+      const why = err instanceof Error ? err.message : String(err);
+      console.error('[fooocus-widgets] reconnect failed', err);
+      detail.done?.(false, `Reconnect failed: ${why}. Run this cell again: your settings are saved.`);
+    });
+  };
+}
