@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -332,3 +333,26 @@ def dismiss_dialogs(page: Page) -> None:
     for button in page.locator(".jp-Dialog .jp-mod-accept").all():
         if button.is_visible():
             button.click()
+
+
+def printed_json(page: Page, index: int, marker: str = "STATE=") -> Any:
+    """Run cell `index`, which prints `marker` and then JSON on one line, and return the JSON."""
+    run_cell(page, index)
+    wait_output(page, index, marker)
+    text = cell_output_text(page, index)
+    return json.loads(text.split(marker, 1)[1].strip().splitlines()[0])
+
+
+def count_sent_panel_messages(page: Page, kind: str) -> list[float]:
+    """From now on, note the time of every panel message of `kind` (such as "ping") the page sends
+    over a kernel websocket. Call before opening the notebook; the list grows as they are sent."""
+    pattern = re.compile(rb'"type"\s*:\s*"' + re.escape(kind.encode()) + rb'"')
+    seen: list[float] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        if b'"comm_msg"' in data and pattern.search(data):
+            seen.append(time.monotonic())
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return seen

@@ -1,22 +1,32 @@
 /**
  * The contract between the panel (anywidget ESM) and the JupyterLab extension: DOM events the
- * panel dispatches from its element. They bubble to the notebook panel, where the extension
- * listens and answers synchronously by cancelling the event and filling its `detail`. Both
- * bundles import this file, so names and shapes cannot drift apart.
+ * panel dispatches from one of its views' elements (once per panel, not per view). They bubble
+ * to the notebook panel, where the extension listens and answers synchronously by cancelling the
+ * event and filling its `detail`; an event nobody answered is tried again from the panel's next
+ * view. Both bundles import this file, so names and shapes cannot drift apart.
  */
 
 import type { SavedRecord } from './record';
 
-/** The panel has rendered. The extension answers with the notebook's saved copy and a way to
- *  follow the kernel's status. */
+/** The panel has its first view on the page. The extension answers with the notebook's saved copy
+ *  and a way to follow the kernel's status. */
 export const PANEL_READY_EVENT = 'fooocus-widgets:ready';
 /** The panel's state changed: the extension writes the record into the notebook's metadata. */
 export const PANEL_STATE_EVENT = 'fooocus-widgets:state';
 /** The user clicked Reconnect (or auto-reconnect fired): the extension brings the panel back. */
 export const PANEL_RECONNECT_EVENT = 'fooocus-widgets:reconnect';
 
+/** Every kernel status a panel can be told, as the extension maps JupyterLab's (a closed list:
+ *  whoever receives one handles each case). */
+export const KERNEL_STATUSES = ['idle', 'busy', 'starting', 'restarting', 'autorestarting', 'dead', 'unknown'] as const;
+
 /** What the kernel is doing, as JupyterLab reports it. */
-export type KernelStatus = 'idle' | 'busy' | 'starting' | 'restarting' | 'autorestarting' | 'dead' | 'unknown' | string;
+export type KernelStatus = (typeof KERNEL_STATUSES)[number];
+
+/** Is `value` one of the statuses above? (For callers that receive a status as plain data.) */
+export function isKernelStatus(value: unknown): value is KernelStatus {
+  return typeof value === 'string' && (KERNEL_STATUSES as readonly string[]).includes(value);
+}
 
 export interface PanelReadyDetail {
   key: string;

@@ -1,3 +1,5 @@
+/** Saved records: Python literals, panel variables, rehydrate code, newest and fitting records. */
+
 import { describe, expect, it } from 'vitest';
 import { fitRecord, isRecord, MAX_RECORD_BYTES, newer, panelVariable, pyStr, rehydrateCode, type SavedRecord } from './record';
 

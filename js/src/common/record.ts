@@ -4,7 +4,6 @@
  */
 
 export const METADATA_KEY = 'fooocus_widgets';
-export const SCHEMA_VERSION = 1;
 /** One panel's entry in the notebook metadata stays under this many bytes. */
 export const MAX_RECORD_BYTES = 256 * 1024;
 
@@ -15,6 +14,7 @@ export interface SavedResult {
 }
 
 export interface SavedRecord {
+  /** The state's layout version (the kernel's `schema.schema_version` when it was saved). */
   schema_version: number;
   revision: number;
   updated_at: string;

@@ -7,6 +7,7 @@
 import type { AnyModel } from '@anywidget/types';
 import { clampStep, debounce, readNumber, setOptions } from './dom';
 import type { PanelModel } from './model';
+import type { NumberBounds } from './schema';
 
 type Model = AnyModel<PanelModel>;
 type Key = keyof PanelModel;
@@ -75,15 +76,22 @@ export class Binder {
     this.watch('choices', refresh);
   }
 
-  /** A number input bound to a numeric trait; out-of-range input is clamped, not sent raw. */
+  /**
+   * A number input (and optionally its range slider) bound to a numeric trait, with the bounds
+   * and step the schema gives; out-of-range input is clamped, not sent raw.
+   */
   number(
     key: 'image_number' | 'guidance_scale' | 'sharpness' | 'clip_skip',
     input: HTMLInputElement,
+    bounds: NumberBounds,
     range: HTMLInputElement | null = null
   ): void {
-    const lo = Number(input.min);
-    const hi = Number(input.max);
-    const step = Number(input.step) || 1;
+    const { min, max, step } = bounds;
+    for (const el of range ? [input, range] : [input]) {
+      el.min = String(min);
+      el.max = String(max);
+      el.step = String(step);
+    }
     const show = (): void => {
       const value = String(this.model.get(key));
       input.value = value;
@@ -93,7 +101,7 @@ export class Binder {
     const take = (source: HTMLInputElement): void => {
       const n = readNumber(source);
       if (n === null) return;
-      const value = clampStep(n, lo, hi, step);
+      const value = clampStep(n, min, max, step);
       if (range && source !== range) range.value = String(value);
       if (source !== input) input.value = String(value);
       if (value !== this.model.get(key)) this.commit(key, value);
@@ -113,6 +121,11 @@ export class Binder {
     this.watch(key, () => {
       input.checked = this.model.get(key);
     });
+  }
+
+  /** Run `cleanup` when the binder is disposed (a subscription elsewhere, a timer). */
+  own(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
   }
 
   /** Send any typed text that is still waiting for its debounce. */

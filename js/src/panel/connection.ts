@@ -1,15 +1,13 @@
 /**
- * Is the kernel still there? Three signals: the widget's own "comm_live_update" (fires when the
- * kernel restarts), the kernel status the JupyterLab extension reports (restarting, dead), and a
- * heartbeat over custom messages (catches a dead kernel and hosts without the extension). When
- * the kernel is gone, the action buttons give way to a Reconnect bar; the controls stay editable.
+ * Is the kernel still there? One monitor per panel model (not per view) reads three signals: the
+ * widget's own "comm_live_update" (fires when the kernel restarts), the kernel status the
+ * JupyterLab extension reports (restarting, dead), and a heartbeat of `ping` requests (catches a
+ * dead kernel and hosts without the extension). It holds the state and the sentence to show;
+ * each view draws its Reconnect bar from it (./connection-bar).
  */
 
-import type { AnyModel } from '@anywidget/types';
 import type { KernelStatus } from '../common/events';
-import type { Binder } from './bind';
-import { h } from './dom';
-import type { PanelModel } from './model';
+import { RequestError, type KernelChannel } from '../common/request';
 
 export const HEARTBEAT_MS = 2000;
 /** No answer for this long (while the kernel is not known to be busy) counts as gone. */
@@ -17,8 +15,9 @@ export const HEARTBEAT_TIMEOUT_MS = 8000;
 const AUTO_KEY = 'fooocus-widgets:auto-reconnect';
 
 export type ConnectionState = 'live' | 'lost' | 'reconnecting';
+type LostBy = 'comm' | 'status' | 'heartbeat';
 
-export function autoReconnectEnabled(): boolean {
+function readAutoReconnect(): boolean {
   try {
     return globalThis.localStorage?.getItem(AUTO_KEY) === 'true';
   } catch {
@@ -26,7 +25,7 @@ export function autoReconnectEnabled(): boolean {
   }
 }
 
-function setAutoReconnect(on: boolean): void {
+function writeAutoReconnect(on: boolean): void {
   try {
     globalThis.localStorage?.setItem(AUTO_KEY, String(on));
   } catch {
@@ -36,119 +35,156 @@ function setAutoReconnect(on: boolean): void {
 
 export class ConnectionMonitor {
   state: ConnectionState = 'live';
+  /** What to tell the user while not live ("" when live). */
+  message = '';
   kernelStatus: KernelStatus = 'unknown';
-  readonly bar: HTMLElement;
-  private readonly text: HTMLElement;
-  private readonly button: HTMLButtonElement;
-  private readonly listeners: ((state: ConnectionState) => void)[] = [];
-  private lastPong = Date.now();
-  private pingId = 0;
-  private readonly timer: ReturnType<typeof setInterval>;
+  /** Reconnect by itself when the kernel is back after a crash (kept in browser storage). */
+  autoReconnect = readAutoReconnect();
+  private lostBy: LostBy | null = null;
+  private lastAnswer = Date.now();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly listeners = new Set<() => void>();
+  private readonly stopListening: () => void;
 
   constructor(
-    b: Binder,
-    private readonly model: AnyModel<PanelModel>,
-    /** Called on a click of Reconnect (or automatically after a crash when that is on). */
-    private readonly onReconnect: () => void
+    private readonly channel: KernelChannel,
+    /** Called to reconnect automatically (when that is on and the kernel is back). */
+    private readonly onAutoReconnect: () => void
   ) {
-    this.text = h('span', 'fw-connection-text', { 'data-fw': 'connection-text' });
-    this.button = h('button', 'fw-button fw-primary fw-reconnect', { type: 'button', 'data-fw': 'reconnect' }, ['Reconnect']);
-    const auto = h('input', '', { type: 'checkbox', 'data-fw': 'auto-reconnect' });
-    auto.checked = autoReconnectEnabled();
-    b.listen(auto, 'change', () => setAutoReconnect(auto.checked));
-    this.bar = h('div', 'fw-connection', { 'data-fw': 'connection', role: 'status' }, [
-      this.text,
-      this.button,
-      h('label', 'fw-check fw-auto', { title: 'Reconnect by itself when the kernel comes back after a crash' }, [
-        auto,
-        h('span', '', {}, ['Reconnect automatically'])
-      ])
-    ]);
-    this.bar.hidden = true;
-    b.listen(this.button, 'click', () => this.onReconnect());
-
-    const onCommLive = (): void => this.lose('The kernel restarted or stopped; this panel lost its connection.');
-    model.on('comm_live_update', onCommLive);
-    const onMessage = (msg: unknown): void => {
-      const m = msg as { type?: string };
-      if (m.type !== 'pong') return;
-      this.lastPong = Date.now();
-      if (this.state === 'lost' && this.lostBy === 'heartbeat') this.setState('live');
-    };
-    model.on('msg:custom', onMessage);
-    this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
-    this.cleanup = () => {
-      clearInterval(this.timer);
-      model.off('comm_live_update', onCommLive);
-      model.off('msg:custom', onMessage);
-    };
+    // any pong means the kernel is there, also one that comes after its request timed out
+    this.stopListening = channel.on('pong', () => this.answered());
   }
 
-  private lostBy: 'comm' | 'status' | 'heartbeat' | '' = '';
-  private readonly cleanup: () => void;
+  /** Start the heartbeat (idempotent). */
+  start(): void {
+    if (this.timer === undefined) this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
+  }
 
-  onChange(listener: (state: ConnectionState) => void): void {
-    this.listeners.push(listener);
+  /** Stop the heartbeat (no view shows this panel any more). */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Call `listener` at every change of state, message or the auto-reconnect setting. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setAutoReconnect(on: boolean): void {
+    this.autoReconnect = on;
+    writeAutoReconnect(on);
+    this.notify();
+  }
+
+  /** The widget's comm went away (the kernel restarted or stopped). */
+  commLost(): void {
+    this.lose('The kernel restarted or stopped; this panel lost its connection.', 'comm');
   }
 
   /** The extension reports the kernel's status. */
   kernel(status: KernelStatus): void {
     this.kernelStatus = status;
-    if (status === 'restarting' || status === 'autorestarting') {
-      this.lose('The kernel is restarting…', 'status');
-    } else if (status === 'dead') {
-      this.lose('The kernel died. Reconnect starts a new one and brings this panel back.', 'status');
-    } else if ((status === 'idle' || status === 'busy') && this.state === 'lost' && this.lostBy !== 'heartbeat') {
-      this.text.textContent = 'The kernel is back. Reconnect to bring this panel to life with everything you set.';
-      if (autoReconnectEnabled() && status === 'idle') this.onReconnect();
+    switch (status) {
+      case 'restarting':
+      case 'autorestarting':
+        this.lose('The kernel is restarting…', 'status');
+        return;
+      case 'dead':
+        this.lose('The kernel died. Reconnect starts a new one and brings this panel back.', 'status');
+        return;
+      case 'idle':
+      case 'busy':
+        if (this.state === 'lost' && this.lostBy !== 'heartbeat') {
+          this.say('The kernel is back. Reconnect to bring this panel to life with everything you set.');
+          if (this.autoReconnect && status === 'idle') this.onAutoReconnect();
+        }
+        return;
+      case 'starting':
+      case 'unknown':
+        return; // nothing to tell yet: the next status will
+      default: {
+        const unhandled: never = status;
+        throw new Error(`unhandled kernel status ${String(unhandled)}`);
+      }
     }
   }
 
   reconnecting(): void {
-    this.setState('reconnecting');
-    this.text.textContent = 'Reconnecting…';
-    this.button.disabled = true;
+    this.setState('reconnecting', 'Reconnecting…');
   }
 
   /** Reconnect could not be done here (no extension, or it failed): say what to do instead. */
   failed(message: string): void {
-    this.setState('lost');
     this.lostBy = 'comm';
-    this.text.textContent = message;
-    this.button.disabled = false;
-  }
-
-  private beat(): void {
-    if (this.state !== 'live') return;
-    try {
-      this.model.send({ type: 'ping', id: ++this.pingId });
-    } catch {
-      this.lose('The kernel cannot be reached.', 'heartbeat');
-      return;
-    }
-    const silent = Date.now() - this.lastPong;
-    if (silent > HEARTBEAT_TIMEOUT_MS && this.kernelStatus !== 'busy') {
-      this.lose('No answer from the kernel: it may have stopped, or a long cell is running.', 'heartbeat');
-    }
-  }
-
-  private lose(message: string, by: 'comm' | 'status' | 'heartbeat' = 'comm'): void {
-    if (this.state === 'reconnecting') return;
-    if (this.state === 'lost' && this.lostBy === 'comm' && by === 'heartbeat') return;
-    this.lostBy = this.state === 'lost' && this.lostBy === 'comm' ? 'comm' : by;
-    this.text.textContent = `${message} Your settings are saved.`;
-    this.button.disabled = false;
-    this.setState('lost');
-  }
-
-  private setState(state: ConnectionState): void {
-    this.state = state;
-    this.bar.hidden = state === 'live';
-    this.bar.dataset.state = state;
-    for (const listener of this.listeners) listener(state);
+    this.setState('lost', message);
   }
 
   dispose(): void {
-    this.cleanup();
+    this.stop();
+    this.stopListening();
+    this.listeners.clear();
+  }
+
+  private beat(): void {
+    // a lost comm or a restarting kernel does not answer; a silent one may again
+    if (this.state === 'reconnecting' || (this.state === 'lost' && this.lostBy !== 'heartbeat')) return;
+    this.channel.request({ type: 'ping' }, { timeoutMs: HEARTBEAT_TIMEOUT_MS }).then(
+      () => this.answered(),
+      (err: unknown) => {
+        if (!(err instanceof RequestError)) return;
+        switch (err.failure) {
+          case 'refused': // it answered, only not the way we asked
+            this.answered();
+            return;
+          case 'unsent':
+            this.lose('The kernel cannot be reached.', 'heartbeat');
+            return;
+          case 'timeout':
+          case 'bad-reply':
+            if (Date.now() - this.lastAnswer >= HEARTBEAT_TIMEOUT_MS && this.kernelStatus !== 'busy') {
+              this.lose('No answer from the kernel: it may have stopped, or a long cell is running.', 'heartbeat');
+            }
+            return;
+          case 'aborted':
+          case 'closed':
+            return;
+          default: {
+            const unhandled: never = err.failure;
+            throw new Error(`unhandled request failure ${String(unhandled)}`);
+          }
+        }
+      }
+    );
+  }
+
+  private answered(): void {
+    this.lastAnswer = Date.now();
+    if (this.state === 'lost' && this.lostBy === 'heartbeat') {
+      this.lostBy = null;
+      this.setState('live', '');
+    }
+  }
+
+  private lose(message: string, by: LostBy): void {
+    if (this.state === 'reconnecting') return;
+    if (this.state === 'lost' && this.lostBy === 'comm' && by === 'heartbeat') return;
+    this.lostBy = this.state === 'lost' && this.lostBy === 'comm' ? 'comm' : by;
+    this.setState('lost', `${message} Your settings are saved.`);
+  }
+
+  private say(message: string): void {
+    this.message = message;
+    this.notify();
+  }
+
+  private setState(state: ConnectionState, message: string): void {
+    this.state = state;
+    this.say(message);
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 }

@@ -1,17 +1,21 @@
 /**
  * The panel's composite controls: the style picker with search, the LoRA slots and the seed.
- * Each builds its DOM once and keeps it in step with the model through a `Binder`.
+ * Each builds its DOM once and keeps it in step with the model through a `Binder`; their limits
+ * (slot count, weights, the seed's range) come from the schema.
  */
 
 import { clampStep, h, setOptions } from './dom';
 import type { Binder } from './bind';
-import type { LoraSlotModel } from './model';
+import type { LoraSlotFields } from './model';
+import type { LoraSlotsSchema, WholeTextBounds } from './schema';
 
-const MAX_SEED = (1n << 63n) - 1n;
-
-/** True when `text` is a whole number from 0 to 2**63-1 written in decimal digits. */
-export function isValidSeed(text: string): boolean {
-  return /^\d{1,19}$/.test(text) && BigInt(text) <= MAX_SEED;
+/** True when `text` is a whole number within `bounds`, written in decimal digits only. */
+export function isValidSeed(text: string, bounds: WholeTextBounds): boolean {
+  // no more digits than the largest bound has: BigInt never parses an absurdly long string
+  const digits = Math.max(String(bounds.min).length, String(bounds.max).length);
+  if (!/^\d+$/.test(text) || text.length > digits) return false;
+  const seed = BigInt(text);
+  return seed >= bounds.min && seed <= bounds.max;
 }
 
 /** Styles: a search box over checkboxes; the order of picking is the order of applying. */
@@ -57,19 +61,22 @@ export function stylePicker(b: Binder): HTMLElement {
   return h('div', 'fw-styles', { 'data-fw': 'styles' }, [h('div', 'fw-row', {}, [search, count]), list]);
 }
 
-/** The five LoRA slots: enabled, file, weight (−2…2, step 0.01). */
-export function loraSlots(b: Binder): HTMLElement {
-  const rows = b.model.get('loras').map((_slot, i) => {
+/** The LoRA slots (as many as the schema says): enabled, file, weight within the schema's bounds. */
+export function loraSlots(b: Binder, slots: LoraSlotsSchema): HTMLElement {
+  const { min, max, step } = slots.weight;
+  const bounds = { min: String(min), max: String(max), step: String(step) };
+  const rows = Array.from({ length: slots.count }, (_unused, i) => {
     const enabled = h('input', '', { type: 'checkbox', 'data-fw': `lora-${i}-enabled`, 'aria-label': `LoRA ${i + 1} enabled` });
     const file = h('select', 'fw-input', { 'data-fw': `lora-${i}-file`, 'aria-label': `LoRA ${i + 1} file` });
-    const range = h('input', 'fw-range', { type: 'range', min: '-2', max: '2', step: '0.01', 'aria-label': `LoRA ${i + 1} weight slider` });
+    const range = h('input', 'fw-range', { type: 'range', ...bounds, 'aria-label': `LoRA ${i + 1} weight slider` });
     const weight = h('input', 'fw-input fw-number', {
-      type: 'number', min: '-2', max: '2', step: '0.01', 'data-fw': `lora-${i}-weight`, 'aria-label': `LoRA ${i + 1} weight`
+      type: 'number', ...bounds, 'data-fw': `lora-${i}-weight`, 'aria-label': `LoRA ${i + 1} weight`
     });
-    const slot = (): LoraSlotModel => b.model.get('loras')[i] ?? { enabled: true, file: '', weight: 1 };
-    const update = (patch: Partial<LoraSlotModel>): void => {
-      const slots = b.model.get('loras').map((s, j) => (j === i ? { ...s, ...patch } : s));
-      b.commit('loras', slots);
+    const slot = (): LoraSlotFields => b.model.get('loras')[i] ?? slots.defaultSlot;
+    const update = (patch: Partial<LoraSlotFields>): void => {
+      const current = b.model.get('loras');
+      const all = Array.from({ length: slots.count }, (_unused2, j) => current[j] ?? slots.defaultSlot);
+      b.commit('loras', all.map((s, j) => (j === i ? { ...s, ...patch } : s)));
     };
     const show = (): void => {
       const s = slot();
@@ -83,7 +90,7 @@ export function loraSlots(b: Binder): HTMLElement {
     const takeWeight = (source: HTMLInputElement): void => {
       const n = source.valueAsNumber;
       if (!Number.isFinite(n)) return;
-      const w = clampStep(n, -2, 2, 0.01);
+      const w = clampStep(n, min, max, step);
       weight.value = String(w);
       range.value = String(w);
       if (w !== slot().weight) update({ weight: w });
@@ -99,7 +106,7 @@ export function loraSlots(b: Binder): HTMLElement {
 }
 
 /** Random-seed switch and the seed itself (as text: it can exceed a JS number's exact range). */
-export function seedControl(b: Binder): HTMLElement {
+export function seedControl(b: Binder, bounds: WholeTextBounds): HTMLElement {
   const random = h('input', '', { type: 'checkbox', 'data-fw': 'random-seed' });
   const seed = h('input', 'fw-input fw-seed', {
     type: 'text', inputmode: 'numeric', autocomplete: 'off', 'data-fw': 'seed', 'aria-label': 'Seed'
@@ -114,12 +121,12 @@ export function seedControl(b: Binder): HTMLElement {
   b.listen(random, 'change', show);
   b.listen(seed, 'input', () => {
     const text = seed.value.trim();
-    if (isValidSeed(text)) {
+    if (isValidSeed(text, bounds)) {
       seed.removeAttribute('aria-invalid');
       if (text !== b.model.get('seed')) b.commit('seed', String(BigInt(text)));
     } else {
       seed.setAttribute('aria-invalid', 'true');
-      seed.title = 'A seed is a whole number from 0 to 9223372036854775807';
+      seed.title = `A seed is a whole number from ${bounds.min} to ${bounds.max}`;
     }
   });
   b.listen(seed, 'blur', show);

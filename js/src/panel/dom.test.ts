@@ -1,3 +1,5 @@
+/** The small DOM builders: text never becomes HTML, options, clamping, debounce. */
+
 import { describe, expect, it, vi } from 'vitest';
 import { clampStep, debounce, h, setOptions, sizeLabel } from './dom';
 

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+/** Progress, gallery, full-size images fetched by hash, the memory meter. */
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RenderProps } from '@anywidget/types';
 import { defaultValues, FakeModel } from '../testing/fake-model';
 import { batchFraction } from './gallery';
+import { IMAGE_TIMEOUT_MS } from './image-fetcher';
 import type { PanelModel, ResultModel } from './model';
 import widget from './index';
 
@@ -51,7 +54,7 @@ describe('gallery and actions', () => {
     expect([q('generate').hidden, q('stop').hidden, q('skip').hidden]).toEqual([true, false, false]);
     q('stop').click();
     q('skip').click();
-    expect(model.sent).toEqual([{ type: 'stop' }, { type: 'skip' }]);
+    expect(model.sent.filter(m => (m as { type: string }).type !== 'ping')).toEqual([{ type: 'stop' }, { type: 'skip' }]);
   });
 
   it('shows progress per step and per batch', () => {
@@ -77,16 +80,33 @@ describe('gallery and actions', () => {
     mount();
     model.kernelSets('results', [result('9223372036854775807', 'a'.repeat(64))]);
     q('result-0').click();
-    expect(model.sent[model.sent.length - 1]).toEqual({ type: 'image', hash: 'a'.repeat(64), request: 'img-1' });
-    model.emit('msg:custom', { type: 'image', request: 'img-1', hash: 'a'.repeat(64), mime: 'image/png' }, [
+    const request = model.sent[model.sent.length - 1] as { type: string; id: string; hash: string };
+    expect(request).toEqual({ type: 'image', id: expect.any(String), hash: 'a'.repeat(64) });
+    model.emit('msg:custom', { type: 'image-bytes', id: request.id, hash: 'a'.repeat(64), found: true, mime: 'image/png' }, [
       new DataView(new Uint8Array([137, 80, 78, 71]).buffer)
     ]);
-    await Promise.resolve();
-    expect(q<HTMLImageElement>('lightbox').querySelector('img')?.src.startsWith('blob:')).toBe(true);
+    await vi.waitFor(() => expect(q<HTMLImageElement>('lightbox').querySelector('img')?.src.startsWith('blob:')).toBe(true));
     q('use-seed').click();
     expect(model.get('seed')).toBe('9223372036854775807');
     expect(model.get('random_seed')).toBe(false);
     expect(el?.querySelector('[data-fw="lightbox"]')).toBeNull();
+  });
+
+  it('says so when the kernel no longer has the image, or does not answer', async () => {
+    vi.useFakeTimers();
+    try {
+      mount();
+      model.kernelSets('results', [result('1', 'b'.repeat(64)), result('2', 'c'.repeat(64))]);
+      q('result-0').click();
+      const request = model.sent[model.sent.length - 1] as { id: string };
+      model.emit('msg:custom', { type: 'image-bytes', id: request.id, hash: 'b'.repeat(64), found: false, mime: '' }, []);
+      await vi.waitFor(() => expect(q('lightbox').textContent).toContain('no longer stored'));
+      q('result-1').click();
+      await vi.advanceTimersByTimeAsync(IMAGE_TIMEOUT_MS);
+      expect(q('lightbox').textContent).toContain('No answer from the kernel to "image"');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('shows a live preview while denoising', () => {

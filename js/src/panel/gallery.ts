@@ -1,12 +1,17 @@
 /**
  * What the kernel reports, shown: the progress bar, the live preview, the gallery of results
  * (click to enlarge, reuse a seed in one click) and the drop zone that loads an image's
- * parameters back. Full-size images are fetched from the kernel by hash only when enlarged.
+ * parameters back. Full-size images are fetched from the kernel by hash only when enlarged
+ * (./image-fetcher).
  */
 
 import type { Binder } from './bind';
 import { h } from './dom';
+import type { ImageFetcher } from './image-fetcher';
 import type { ProgressModel, ResultModel } from './model';
+
+/** Hands a picked or dropped image file to the kernel (see `PanelActions.loadImage`). */
+export type LoadImage = (file: File) => void;
 
 /** Overall progress of a batch in [0, 1]: finished images plus the running one's steps. */
 export function batchFraction(p: ProgressModel): number {
@@ -42,57 +47,6 @@ export function progressBar(b: Binder): HTMLElement {
   return bar;
 }
 
-interface PendingImage {
-  resolve: (url: string) => void;
-  reject: (why: string) => void;
-}
-
-/** Fetches full-size images from the kernel by hash, caching object URLs. */
-export class ImageFetcher {
-  private readonly pending = new Map<string, PendingImage>();
-  private readonly urls = new Map<string, string>();
-  private next = 0;
-
-  constructor(private readonly b: Binder) {
-    b.model.on('msg:custom', this.onMessage);
-  }
-
-  private readonly onMessage = (msg: unknown, buffers: DataView[]): void => {
-    const m = msg as { type?: string; request?: string; hash?: string; mime?: string; missing?: boolean };
-    if (m.type !== 'image' || !m.request) return;
-    const waiter = this.pending.get(m.request);
-    if (!waiter) return;
-    this.pending.delete(m.request);
-    const data = buffers[0];
-    if (m.missing || !data || !m.hash) {
-      waiter.reject('This image is no longer stored in the kernel.');
-      return;
-    }
-    const bytes = new Uint8Array(data.byteLength);
-    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)); // a copy owned by this page
-    const url = URL.createObjectURL(new Blob([bytes], { type: m.mime ?? 'image/png' }));
-    this.urls.set(m.hash, url);
-    waiter.resolve(url);
-  };
-
-  fetch(hash: string): Promise<string> {
-    const cached = this.urls.get(hash);
-    if (cached) return Promise.resolve(cached);
-    const request = `img-${++this.next}`;
-    return new Promise((resolve, reject) => {
-      this.pending.set(request, { resolve, reject });
-      this.b.model.send({ type: 'image', hash, request });
-    });
-  }
-
-  dispose(): void {
-    this.b.model.off('msg:custom', this.onMessage);
-    for (const url of this.urls.values()) URL.revokeObjectURL(url);
-    this.urls.clear();
-    this.pending.clear();
-  }
-}
-
 /** The enlarged view of one result, with its seed and a button that reuses it. */
 function lightbox(b: Binder, fetcher: ImageFetcher, result: ResultModel, close: () => void): HTMLElement {
   const img = h('img', 'fw-lightbox-img', { alt: `Result with seed ${result.seed}` });
@@ -101,8 +55,8 @@ function lightbox(b: Binder, fetcher: ImageFetcher, result: ResultModel, close: 
     url => {
       img.src = url;
     },
-    (why: string) => {
-      caption.textContent = why;
+    (why: unknown) => {
+      caption.textContent = why instanceof Error ? why.message : String(why);
     }
   );
   const useSeed = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'use-seed' }, ['Use this seed']);
@@ -127,8 +81,12 @@ function lightbox(b: Binder, fetcher: ImageFetcher, result: ResultModel, close: 
 }
 
 /** The gallery: live preview while denoising, then the batch's thumbnails. */
-export function gallery(b: Binder, root: () => HTMLElement): { element: HTMLElement; dispose: () => void } {
-  const fetcher = new ImageFetcher(b);
+export function gallery(
+  b: Binder,
+  root: () => HTMLElement,
+  fetcher: ImageFetcher,
+  loadImage: LoadImage
+): { element: HTMLElement; dispose: () => void } {
   const preview = h('img', 'fw-preview', { alt: 'Live preview', 'data-fw': 'preview' });
   const empty = h('div', 'fw-gallery-empty', {}, ['Results appear here. Drop an image made here to restore its settings.']);
   const items = h('div', 'fw-gallery-items');
@@ -176,33 +134,19 @@ export function gallery(b: Binder, root: () => HTMLElement): { element: HTMLElem
     ev.preventDefault();
     element.classList.remove('fw-drop');
     const file = ev.dataTransfer?.files[0];
-    if (file) sendImageFile(b, file);
+    if (file) loadImage(file);
   });
-  return {
-    element,
-    dispose: () => {
-      close();
-      fetcher.dispose();
-    }
-  };
-}
-
-/** Send a picked or dropped image to the kernel, which restores the parameters embedded in it. */
-function sendImageFile(b: Binder, file: File): void {
-  file.arrayBuffer().then(
-    data => b.model.send({ type: 'load-image', name: file.name }, undefined, [data]),
-    () => b.commit('error', `${file.name} could not be read.`)
-  );
+  return { element, dispose: close };
 }
 
 /** "Load image…" button with a hidden file input, for those who do not drag and drop. */
-export function loadImageButton(b: Binder): HTMLElement {
+export function loadImageButton(b: Binder, loadImage: LoadImage): HTMLElement {
   const input = h('input', '', { type: 'file', accept: 'image/png,image/jpeg,image/webp', hidden: '', 'data-fw': 'load-image-input' });
   const button = h('button', 'fw-button fw-small', { type: 'button', 'data-fw': 'load-image', title: 'Restore the settings of an image made here' }, ['Load image…']);
   b.listen(button, 'click', () => input.click());
   b.listen(input, 'change', () => {
     const file = input.files?.[0];
-    if (file) sendImageFile(b, file);
+    if (file) loadImage(file);
     input.value = '';
   });
   return h('span', '', {}, [button, input]);

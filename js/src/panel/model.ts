@@ -1,57 +1,31 @@
 /**
  * The widget's synced traits, as the front end sees them. Mirrors `FooocusPanel` in
- * fooocus_widgets/panel.py one to one (keep the two in step).
+ * fooocus_widgets/panel.py; the saved state's field types and keys are the ones generated from
+ * fooocus_widgets/state.py (../common/state-fields), so only the other traits are written here.
  */
 
-export interface LoraSlotModel {
-  enabled: boolean;
-  file: string;
-  weight: number;
-  [extra: string]: unknown;
-}
+import type { PanelSchema } from '../common/schema';
+import type { PanelStateFields, StateKey } from '../common/state-fields';
 
-export interface InputImageModel {
-  enabled: boolean;
-  mode: string;
-  image: string;
-  [extra: string]: unknown;
-}
+export { STATE_KEYS, type StateKey } from '../common/state-fields';
+export type { InputImageSettingsFields, LoraSlotFields } from '../common/state-fields';
 
+/** What the dropdowns offer that depends on the folders (the fixed lists are in the schema). */
 export interface PanelChoices {
-  performances: string[];
-  aspect_ratios: string[];
-  samplers: string[];
-  schedulers: string[];
-  output_formats: string[];
-  memory_modes?: string[];
-  styles: string[];
   models: string[];
   loras: string[];
+  styles: string[];
+  /** Where to put model files, shown while none is found. */
   models_hint?: string;
 }
 
-export interface PanelModel {
+/** The saved panel state's traits (the generated field types, without their "extra keys"). */
+export type PanelStateTraits = Pick<PanelStateFields, StateKey>;
+
+export interface PanelModel extends PanelStateTraits {
   key: string;
-  prompt: string;
-  negative_prompt: string;
-  styles: string[];
-  performance: string;
-  aspect_ratio: string;
-  image_number: number;
-  /** Decimal digits: seeds go up to 2**63-1, beyond a JS number's exact range. */
-  seed: string;
-  random_seed: boolean;
-  output_format: string;
-  base_model: string;
-  loras: LoraSlotModel[];
-  guidance_scale: number;
-  sharpness: number;
-  sampler: string;
-  scheduler: string;
-  clip_skip: number;
-  memory_mode: string;
-  input_image: InputImageModel;
-  last_results: string[];
+  /** Every field's kind, bounds, step, choices and default; sent once when the panel is made. */
+  schema: PanelSchema;
   choices: PanelChoices;
   error: string;
   notice: string;
@@ -98,28 +72,3 @@ export interface ResultModel {
   /** A tiny thumbnail kept in the notebook's metadata. */
   mini?: string;
 }
-
-/** Traits that are part of the saved panel state (the rest are views of the kernel's world). */
-export const STATE_KEYS = [
-  'prompt',
-  'negative_prompt',
-  'styles',
-  'performance',
-  'aspect_ratio',
-  'image_number',
-  'seed',
-  'random_seed',
-  'output_format',
-  'base_model',
-  'loras',
-  'guidance_scale',
-  'sharpness',
-  'sampler',
-  'scheduler',
-  'clip_skip',
-  'memory_mode',
-  'input_image',
-  'last_results'
-] as const satisfies readonly (keyof PanelModel)[];
-
-export type StateKey = (typeof STATE_KEYS)[number];

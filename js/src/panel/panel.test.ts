@@ -1,8 +1,12 @@
+/** One view of the panel: hooks, bindings, limits from the schema, Refresh, cleanup. */
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RenderProps } from '@anywidget/types';
-import { defaultValues, FakeModel } from '../testing/fake-model';
+import { defaultValues, FakeModel, testSchema } from '../testing/fake-model';
 import { isValidSeed } from './controls';
 import type { PanelModel } from './model';
+import { REFRESH_NOTE_MS } from './models-section';
+import { wholeTextField } from './schema';
 import widget from './index';
 
 let el: HTMLElement;
@@ -27,7 +31,10 @@ function type(input: HTMLInputElement | HTMLTextAreaElement, value: string, even
   input.dispatchEvent(new Event(event, { bubbles: true }));
 }
 
-beforeEach(() => vi.useFakeTimers());
+beforeEach(() => {
+  vi.useFakeTimers();
+  localStorage.clear();
+});
 afterEach(() => {
   cleanup?.();
   el?.remove();
@@ -76,6 +83,39 @@ describe('panel', () => {
     expect(q<HTMLInputElement>('image-number').value).toBe('32');
   });
 
+  it('takes bounds and step from the schema the kernel sent, and clamps to them', () => {
+    const schema = testSchema();
+    schema.fields.image_number = { kind: 'int', min: 2, max: 7, step: 1, as_text: false, default: 3 };
+    mount({ schema, image_number: 3 });
+    const count = q<HTMLInputElement>('image-number');
+    expect([count.min, count.max, count.step]).toEqual(['2', '7', '1']);
+    type(count, '99', 'change');
+    expect(model.get('image_number')).toBe(7);
+    expect(count.value).toBe('7');
+    type(count, '0', 'change');
+    expect(model.get('image_number')).toBe(2);
+  });
+
+  it('offers the schema’s choices and LoRA slots', () => {
+    const schema = testSchema();
+    schema.fields.sampler = { kind: 'choice', choices: ['Euler', 'LCM'], default: 'Euler' };
+    const loras = schema.fields.loras;
+    if (loras?.kind !== 'slots') throw new Error('loras');
+    schema.fields.loras = { ...loras, count: 2 };
+    mount({ schema, sampler: 'Euler' });
+    expect([...q<HTMLSelectElement>('sampler').options].map(o => o.value)).toEqual(['Euler', 'LCM']);
+    expect(el.querySelectorAll('[data-fw-lora]').length).toBe(2);
+    expect(q<HTMLInputElement>('lora-1-weight').max).toBe('2');
+  });
+
+  it('says clearly when the kernel sent a schema it does not understand', () => {
+    const schema = testSchema();
+    schema.fields.image_number = { kind: 'choice', choices: ['1'], default: '1' };
+    expect(() => mount({ schema })).toThrow(/fields\.image_number is a "choice" field, not "int" or "float"/);
+    expect(model.listenerCount()).toBe(0); // nothing left running behind the error
+    cleanup = () => {};
+  });
+
   it('picks styles in order, searches, and keeps unknown picks visible', () => {
     mount({ styles: ['Gone Style'] });
     const styles = q('styles');
@@ -115,7 +155,10 @@ describe('panel', () => {
     type(seed, '9223372036854775808');
     expect(seed.getAttribute('aria-invalid')).toBe('true');
     expect(model.get('seed')).toBe('9223372036854775807');
-    expect(isValidSeed('12a')).toBe(false);
+    const bounds = wholeTextField(testSchema(), 'seed');
+    expect(isValidSeed('12a', bounds)).toBe(false);
+    expect(isValidSeed('-1', bounds)).toBe(false);
+    expect(isValidSeed('0', bounds)).toBe(true);
   });
 
   it('shows errors as text, hidden when empty', () => {
@@ -126,6 +169,27 @@ describe('panel', () => {
     expect(box.hidden).toBe(false);
     expect(box.querySelector('b')).toBeNull();
     expect(box.textContent).toContain('<b>model.safetensors</b> is damaged');
+  });
+
+  it('says what Refresh found, or why it failed, for a moment', async () => {
+    mount();
+    const refresh = q<HTMLButtonElement>('refresh');
+    const status = q('refresh-status');
+    refresh.click();
+    expect(refresh.disabled).toBe(true);
+    const asked = model.sentOf('refresh') as { id: string }[];
+    model.emit('msg:custom', { type: 'refreshed', id: asked[0]?.id, models: 1, loras: 0, styles: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(status.textContent).toBe('Found 1 model, 0 LoRAs, 2 styles.');
+    expect(refresh.disabled).toBe(false);
+    await vi.advanceTimersByTimeAsync(REFRESH_NOTE_MS);
+    expect(status.hidden).toBe(true);
+
+    refresh.click();
+    const again = model.sentOf('refresh') as { id: string }[];
+    model.emit('msg:custom', { type: 'refused', id: again[1]?.id, reason: 'the models folder is not readable' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(status.textContent).toBe('Refresh failed. The kernel refused "refresh": the models folder is not readable');
   });
 
   it('takes every model listener off again when the view goes', () => {

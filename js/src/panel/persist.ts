@@ -1,15 +1,17 @@
 /**
  * The front end's copies of the panel state: every change is mirrored (debounced) into browser
  * storage and, through the JupyterLab extension, into the notebook's metadata. While the kernel is
- * away, edits keep being saved with growing revisions; when a kernel is back, `handshake` sends it
- * only the fields where the front end's copy is newer.
+ * away, edits keep being saved with growing revisions; when a kernel is back, `handshake` gives
+ * it only the fields where the front end's copy is newer.
  */
 
 import type { AnyModel } from '@anywidget/types';
-import { PANEL_STATE_EVENT, type PanelStateDetail } from '../common/events';
-import { fitRecord, isRecord, newer, SCHEMA_VERSION, type SavedRecord } from '../common/record';
+import type { PanelStateDetail } from '../common/events';
+import type { RestoreMessage } from '../common/messages';
+import { fitRecord, isRecord, newer, type SavedRecord } from '../common/record';
 import { debounce } from './dom';
 import { STATE_KEYS, type PanelModel } from './model';
+import { travelsAsText } from './schema';
 
 /** Milliseconds of quiet before a change is written to the copies. */
 export const MIRROR_DEBOUNCE_MS = 200;
@@ -34,26 +36,29 @@ function writeLocal(namespace: string, key: string, record: SavedRecord): void {
   }
 }
 
-/** The fields where `saved` differs from what the model holds now. */
+/** The fields where `saved` differs from what the model holds now (numbers that travel as
+ *  text, like the seed, compared and sent as text). */
 export function changedFields(model: AnyModel<PanelModel>, saved: SavedRecord): Record<string, unknown> {
+  const schema = model.get('schema');
   const changes: Record<string, unknown> = {};
   for (const key of STATE_KEYS) {
     if (!(key in saved.state)) continue;
     const ours = JSON.stringify(model.get(key));
-    const theirs = saved.state[key];
-    const normalised = key === 'seed' ? JSON.stringify(String(theirs)) : JSON.stringify(theirs);
-    if (ours !== normalised) changes[key] = key === 'seed' ? String(theirs) : theirs;
+    const theirs = travelsAsText(schema, key) ? String(saved.state[key]) : saved.state[key];
+    if (ours !== JSON.stringify(theirs)) changes[key] = theirs;
   }
   return changes;
 }
 
+/** Keeps the copies of one panel model (one mirror per model, whatever the number of views). */
 export class StateMirror {
   private revision: number;
   private readonly save = debounce(() => this.writeNow(), MIRROR_DEBOUNCE_MS);
 
   constructor(
     private readonly model: AnyModel<PanelModel>,
-    private readonly el: HTMLElement,
+    /** Hands the record to the notebook (through the JupyterLab extension, if any). */
+    private readonly publish: (detail: PanelStateDetail) => void,
     private namespace: string,
     /** Whether the kernel is connected (edits made while it is not get a revision of their own). */
     private readonly live: () => boolean
@@ -68,12 +73,13 @@ export class StateMirror {
   /** The record of the panel as it is now. */
   record(): SavedRecord {
     const m = this.model;
-    const state: Record<string, unknown> = { schema_version: SCHEMA_VERSION };
+    const version = m.get('schema').schema_version;
+    const state: Record<string, unknown> = { schema_version: version };
     for (const key of STATE_KEYS) state[key] = m.get(key);
     const results = (m.get('results') ?? []).map(r => ({ hash: r.hash, seed: r.seed, ...(r.mini ? { mini: r.mini } : {}) }));
     const pending = m.get('pending') ?? {};
     return fitRecord({
-      schema_version: SCHEMA_VERSION,
+      schema_version: version,
       revision: this.revision,
       updated_at: new Date().toISOString(),
       state,
@@ -105,25 +111,23 @@ export class StateMirror {
 
   /**
    * After (re)connecting: when a saved copy is at least as new as the kernel's and differs,
-   * send the kernel only the fields that differ. Returns the fields sent.
+   * the `restore` message that gives the kernel only the fields that differ (and the revision it
+   * takes), or null when the kernel is in step.
    */
-  handshake(saved: SavedRecord | undefined): string[] {
-    if (!saved) return [];
+  handshake(saved: SavedRecord | undefined): RestoreMessage | null {
+    if (!saved) return null;
     const kernelRevision = this.model.get('revision') ?? 0;
-    if (saved.revision < kernelRevision) return [];
+    if (saved.revision < kernelRevision) return null;
     const changes = changedFields(this.model, saved);
-    const keys = Object.keys(changes);
-    if (!keys.length) return [];
+    if (!Object.keys(changes).length) return null;
     this.revision = Math.max(saved.revision, kernelRevision) + 1;
-    this.model.send({ type: 'restore', revision: this.revision, changes });
-    return keys;
+    return { type: 'restore', revision: this.revision, changes };
   }
 
   private writeNow(): void {
     const record = this.record();
     const key = this.model.get('key');
     writeLocal(this.namespace, key, record);
-    const detail: PanelStateDetail = { key, record };
-    this.el.dispatchEvent(new CustomEvent(PANEL_STATE_EVENT, { bubbles: true, detail }));
+    this.publish({ key, record });
   }
 }

@@ -1,6 +1,14 @@
+/** The saved copies, the handshake, the connection monitor and Reconnect, with a fake extension. */
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RenderProps } from '@anywidget/types';
-import { PANEL_READY_EVENT, PANEL_RECONNECT_EVENT, PANEL_STATE_EVENT, type PanelReadyDetail } from '../common/events';
+import {
+  PANEL_READY_EVENT,
+  PANEL_RECONNECT_EVENT,
+  PANEL_STATE_EVENT,
+  type KernelStatus,
+  type PanelReadyDetail
+} from '../common/events';
 import type { SavedRecord } from '../common/record';
 import { defaultValues, FakeModel } from '../testing/fake-model';
 import { HEARTBEAT_TIMEOUT_MS } from './connection';
@@ -12,7 +20,7 @@ let model: FakeModel;
 let cleanup: () => void = () => {};
 let records: SavedRecord[];
 let saved: SavedRecord | undefined;
-let statusCallback: ((s: string) => void) | undefined;
+let statusCallback: ((s: KernelStatus) => void) | undefined;
 let withExtension = true;
 
 function mount(overrides: Partial<PanelModel> = {}): void {
@@ -87,7 +95,7 @@ describe('state mirror', () => {
   it('sends nothing when the kernel is as new as the copies', () => {
     saved = { schema_version: 1, revision: 2, updated_at: '', state: { prompt: 'older' } };
     mount();
-    expect(model.sent.filter(m => (m as { type: string }).type === 'restore')).toEqual([]);
+    expect(model.sentOf('restore')).toEqual([]);
   });
 });
 
@@ -146,12 +154,29 @@ describe('connection', () => {
     document.body.removeEventListener(PANEL_RECONNECT_EVENT, handler);
   });
 
-  it('notices a silent kernel through the heartbeat, and comes back when it answers', () => {
+  it('notices a silent kernel through the heartbeat, and comes back when it answers', async () => {
     mount();
-    vi.advanceTimersByTime(HEARTBEAT_TIMEOUT_MS + 2500);
-    expect(model.sent.some(m => (m as { type: string }).type === 'ping')).toBe(true);
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_TIMEOUT_MS + 2500);
+    const pings = model.sentOf('ping') as { id: string }[];
+    expect(pings.length).toBeGreaterThan(0);
     expect(q('connection').hidden).toBe(false);
-    model.emit('msg:custom', { type: 'pong', id: 1 });
+    expect(q('connection-text').textContent).toContain('No answer from the kernel');
+    // a late answer to any ping (its request already timed out) brings the panel back
+    model.emit('msg:custom', { type: 'pong', id: pings[0]?.id });
+    expect(q('connection').hidden).toBe(true);
+  });
+
+  it('keeps the panel live while pings are answered, and while the kernel is busy', async () => {
+    mount();
+    for (let beat = 0; beat < 8; beat++) {
+      await vi.advanceTimersByTimeAsync(2000);
+      const pings = model.sentOf('ping') as { id: string }[];
+      const last = pings[pings.length - 1];
+      model.emit('msg:custom', { type: 'pong', id: last?.id });
+    }
+    expect(q('connection').hidden).toBe(true);
+    statusCallback?.('busy');
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_TIMEOUT_MS * 3);
     expect(q('connection').hidden).toBe(true);
   });
 

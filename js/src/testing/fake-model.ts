@@ -1,18 +1,30 @@
 /**
  * An in-memory stand-in for the anywidget model, for unit tests of the front end only (the
- * browser tests drive the real one). It records what the view saved and sent.
+ * browser tests drive the real one). It records what the views saved and sent, hands out proxies
+ * the way anywidget does (one per view, whose listeners go with the view), and starts from the
+ * defaults in the schema the kernel sends (./schema.json, generated from fooocus_widgets/state.py).
  */
 
 import type { AnyModel } from '@anywidget/types';
-import type { PanelModel } from '../panel/model';
+import type { PanelSchema } from '../common/schema';
+import { STATE_KEYS, type PanelModel, type PanelStateTraits } from '../panel/model';
+import { readSchema, travelsAsText } from '../panel/schema';
+import schemaJson from './schema.json';
 
 // `any`, as in AnyModel's own handler type
 type Handler = (...args: any[]) => void;
 
+interface Listener {
+  fn: Handler;
+  /** Whose listener it is (a proxy's context), or null for one added on the model itself. */
+  context: unknown;
+}
+
 export class FakeModel implements AnyModel<PanelModel> {
   readonly sent: unknown[] = [];
+  readonly sentBuffers: unknown[][] = [];
   saves = 0;
-  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly handlers = new Map<string, Listener[]>();
   widget_manager = { get_model: () => Promise.reject(new Error('no widget manager in unit tests')) };
 
   constructor(private values: PanelModel) {}
@@ -28,22 +40,38 @@ export class FakeModel implements AnyModel<PanelModel> {
   }
 
   on(event: string, fn: Handler): void {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event)?.add(fn);
+    this.add(event, fn, null);
   }
 
   off(event?: string | null, fn?: Handler | null): void {
-    if (!event) this.handlers.clear();
-    else if (!fn) this.handlers.delete(event);
-    else this.handlers.get(event)?.delete(fn);
+    this.remove(event ?? null, fn ?? null, null, false);
   }
 
   save_changes(): void {
     this.saves += 1;
   }
 
-  send(content: unknown): void {
+  send(content: unknown, _callbacks?: unknown, buffers: unknown[] = []): void {
     this.sent.push(content);
+    this.sentBuffers.push(buffers);
+  }
+
+  /** The model as anywidget hands it to `initialize` or a view: its listeners carry `context`. */
+  proxy(context: object): AnyModel<PanelModel> {
+    return {
+      get: key => this.get(key),
+      set: (key, value) => this.set(key, value),
+      save_changes: () => this.save_changes(),
+      send: (content: unknown, callbacks?: unknown, buffers?: unknown[]) => this.send(content, callbacks, buffers),
+      on: (event: string, fn: Handler) => this.add(event, fn, context),
+      off: (event?: string | null, fn?: Handler | null) => this.remove(event ?? null, fn ?? null, context, true),
+      widget_manager: this.widget_manager
+    };
+  }
+
+  /** Take off every listener added through the proxy of `context` (anywidget does when a view goes). */
+  offContext(context: object): void {
+    this.remove(null, null, context, true);
   }
 
   /** A change as if it came from the kernel. */
@@ -52,44 +80,58 @@ export class FakeModel implements AnyModel<PanelModel> {
   }
 
   emit(event: string, ...args: unknown[]): void {
-    for (const fn of this.handlers.get(event) ?? []) fn(...args);
+    for (const { fn } of [...(this.handlers.get(event) ?? [])]) fn(...args);
   }
 
   listenerCount(): number {
     let n = 0;
-    for (const set of this.handlers.values()) n += set.size;
+    for (const list of this.handlers.values()) n += list.length;
     return n;
+  }
+
+  /** How many messages of `type` were sent. */
+  sentOf(type: string): unknown[] {
+    return this.sent.filter(m => (m as { type?: unknown }).type === type);
+  }
+
+  private add(event: string, fn: Handler, context: unknown): void {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), { fn, context }]);
+  }
+
+  private remove(event: string | null, fn: Handler | null, context: unknown, byContext: boolean): void {
+    for (const [name, list] of this.handlers) {
+      if (event !== null && name !== event) continue;
+      this.handlers.set(
+        name,
+        list.filter(l => !((fn === null || l.fn === fn) && (!byContext || l.context === context)))
+      );
+    }
   }
 }
 
+/** A fresh copy of the schema the kernel sends (each model its own object, as in a browser). */
+export function testSchema(): PanelSchema {
+  return readSchema(structuredClone(schemaJson));
+}
+
+/** The state the schema's defaults describe (numbers that travel as text, as text). */
+export function schemaDefaults(schema: PanelSchema): PanelStateTraits {
+  const state: Record<string, unknown> = {};
+  for (const key of STATE_KEYS) {
+    const value = structuredClone(schema.fields[key]?.default);
+    state[key] = travelsAsText(schema, key) ? String(value) : value;
+  }
+  // the kernel's defaults are the state's defaults (a Python test keeps schema.json in step)
+  return state as unknown as PanelStateTraits;
+}
+
 export function defaultValues(overrides: Partial<PanelModel> = {}): PanelModel {
+  const schema = overrides.schema ?? testSchema();
   return {
+    ...schemaDefaults(schema),
     key: 'main',
-    prompt: '',
-    negative_prompt: '',
-    styles: ['Enhance', 'Sharp'],
-    performance: 'Speed',
-    aspect_ratio: '1152*896',
-    image_number: 2,
-    seed: '0',
-    random_seed: true,
-    output_format: 'png',
-    base_model: '',
-    loras: Array.from({ length: 5 }, () => ({ enabled: true, file: '', weight: 1 })),
-    guidance_scale: 4,
-    sharpness: 2,
-    sampler: 'DPM++ 2M SDE',
-    scheduler: 'karras',
-    clip_skip: 2,
-    memory_mode: 'auto',
-    input_image: { enabled: false, mode: 'Vary (Subtle)', image: '' },
-    last_results: [],
+    schema,
     choices: {
-      performances: ['Quality', 'Speed', 'Extreme Speed', 'Lightning', 'Hyper-SD'],
-      aspect_ratios: ['1024*1024', '1152*896'],
-      samplers: ['Euler', 'Euler a', 'DPM++ 2M SDE'],
-      schedulers: ['normal', 'karras', 'sgm_uniform'],
-      output_formats: ['png', 'jpeg', 'webp'],
       styles: ['Cinematic', 'Enhance', 'Sharp', 'Watercolor'],
       models: ['a.safetensors', 'b.safetensors'],
       loras: ['detail.safetensors']
