@@ -1,14 +1,15 @@
 /**
  * Reconnect: makes sure the notebook has a running kernel, then rebuilds the panel in its own
- * cell's output with everything the user had (the record passed as data to `rehydrate`), and
- * records how long it took as User Timing entries (see ./timing).
+ * cell's output with everything the user had (the record and the cell's source passed as data to
+ * `rehydrate`, which binds the cell's names again), and records how long it took as User Timing
+ * entries (see ./timing).
  */
 
 import type { CodeCell } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { OutputArea } from '@jupyterlab/outputarea';
 import type { PanelReconnectDetail } from '../common/events';
-import { panelVariable, rehydrateCode } from '../common/record';
+import { rehydrateCode } from '../common/record';
 import { ensureKernel, NotebookClosedError } from './kernel';
 import { ReconnectTimer } from './timing';
 
@@ -33,7 +34,8 @@ export async function reconnectPanel(
   timer.kernelReady();
   if (signal.aborted) throw new NotebookClosedError();
   cell.outputArea.model.clear();
-  const code = rehydrateCode(detail.key, detail.record, panelVariable(cell.model.sharedModel.getSource()));
+  // the kernel reads the cell's source (as data) to bind the names the cell bound: `panel`, `fw`
+  const code = rehydrateCode(detail.key, detail.record, cell.model.sharedModel.getSource());
   const reply = await OutputArea.execute(code, cell.outputArea, panel.sessionContext);
   const status = reply?.content.status ?? 'unknown';
   const { entry, detail: timing } = timer.finish(status);
