@@ -1,12 +1,13 @@
 """`FooocusPanel`: the one AnyWidget of the package. Its synced traits mirror `PanelState`.
 
 Every persisted trait takes its default from `PanelState` and is validated by its rules (a bad
-value raises a `traitlets.TraitError` that names the field and what is allowed); the `schema`
-trait tells the page every limit and choice, so the page holds none of its own. Every change is
-saved to the kernel-side store, so re-running the cell after a restart brings the panel back as
-it was. The page's messages reach a `PanelController`, which plans batches and runs them on the
-engine's worker thread; they report back through the read-only traits (`busy`, `progress`,
-`preview`, `results`).
+value raises a `traitlets.TraitError` that names the field and what is allowed; a value the page
+sends that they refuse is not applied: `error` says why and the kept value goes back to the page).
+The `schema` trait tells the page every limit and choice, so the page holds none of its own. Every
+change is saved to the kernel-side store, so re-running the cell after a restart brings the panel
+back as it was. The page's messages reach a `PanelController`, which plans batches and runs them
+on the engine's worker thread; they report back through the read-only traits (`busy`,
+`progress`, `preview`, `results`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import pathlib
+import re
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -25,14 +27,22 @@ import traitlets
 from .controller import PanelController
 from .folders import ModelFolders, default_output_dir
 from .gallery import stored_gallery_entry
-from .state import InputImageSettings, LoraSlot, PanelState, StateError, plain_value, schema
+from .state import (
+    InputImageSettings,
+    LoraSlot,
+    PanelState,
+    StateError,
+    StateValidationError,
+    plain_value,
+    schema,
+)
 from .stores import FileStore, ImageStore, StateStore, StoredState
 from .stores.reconcile import reconcile
 
 if TYPE_CHECKING:
     from .engine.run import Engine
 
-__all__ = ["FooocusPanel", "get_panel"]
+__all__ = ["FooocusPanel", "RefusedValue", "get_panel", "refusal_message"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 #: The defaults of every persisted trait: those of `PanelState`, written there once.
@@ -50,7 +60,8 @@ def _seed_to_json(value: int, _widget: Any) -> str:
 
 
 def _seed_from_json(value: Any, _widget: Any) -> int:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
 
 
 def _default_key() -> str:
@@ -83,6 +94,48 @@ def _state_value(name: str, value: Any) -> Any:
 def _trait_value(_name: str, value: Any) -> Any:
     """`PanelState` field value -> the plain JSON-like value the trait holds."""
     return plain_value(value)
+
+
+class RefusedValue(traitlets.TraitError):
+    """A state trait's value that `PanelState` refuses.
+
+    `reason` is the check's error, which names the field, the value and what is allowed; its
+    text is this error's text.
+    """
+
+    def __init__(self, reason: StateError) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _field_label(path: str) -> str:
+    """A field's path as the panel's messages name it: "loras[1].weight" -> "LoRA 2 weight"."""
+    slot = re.fullmatch(r"loras\[(\d+)\]\.(\w+)", path)
+    if slot:
+        return f"LoRA {int(slot[1]) + 1} {slot[2]}"
+    return "CLIP skip" if path == "clip_skip" else path.replace("_", " ").replace(".", " ")
+
+
+def _shown(value: Any) -> str:
+    """A refused value as a message shows it: short ones whole, long text by its length."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 32 else f"{value[:24]!r}… ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def refusal_message(name: str, error: traitlets.TraitError) -> str:
+    """What the panel says when the page's value for trait `name` is refused.
+
+    It names the field, what was wrong and what is allowed, and says that the accepted value stays.
+    """
+    reason = error.reason if isinstance(error, RefusedValue) else None
+    if isinstance(reason, StateValidationError):
+        what, value = _field_label(reason.field), _shown(reason.value)
+        problem = f"The {what} {value} {reason.problem}; allowed: {reason.allowed}."
+    else:  # the trait's own type check (traitlets) or a document-level problem
+        problem = f"The {_field_label(name)} sent by the page is not allowed: {str(error).rstrip('.')}."
+    return f"{problem} It was not applied; the panel shows the last accepted {_field_label(name)} again."
 
 
 class FooocusPanel(anywidget.AnyWidget):
@@ -204,6 +257,8 @@ class FooocusPanel(anywidget.AnyWidget):
             state = state.replace(**{name: _state_value(name, v) for name, v in fields.items()})
         self._state = state
         self._state_lock = threading.RLock()
+        self._refusals: dict[str, str] = {}
+        """The refusal `set_state` put in the error area, by trait (see `_settle_refusal`)."""
         images = images if images is not None else ImageStore.for_notebook()
         self.controller = PanelController(
             self,
@@ -313,8 +368,36 @@ class FooocusPanel(anywidget.AnyWidget):
         try:
             changed = self._state.replace(**{name: _state_value(name, proposal["value"])})
         except StateError as exc:
-            raise traitlets.TraitError(str(exc)) from None
+            raise RefusedValue(exc) from None
         return _trait_value(name, getattr(changed, name))
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply an update from the page (ipywidgets calls this for each 'update' message).
+
+        Each trait is applied on its own, so a refused value does not take the others of the same
+        message with it (traitlets would roll them all back). A refused trait keeps its value; the
+        panel's `error` says what was refused and why, and the kept value is sent back, so the
+        page's inputs, browser storage and notebook metadata show it again. The refusal leaves
+        the error area when the page next sends an accepted value of that trait.
+        """
+        refused: dict[str, str] = {}
+        for name, value in sync_data.items():
+            try:
+                super().set_state({name: value})
+            except traitlets.TraitError as exc:
+                refused[name] = refusal_message(name, exc)
+            else:
+                self._settle_refusal(name)
+        if refused:
+            self.error = " ".join(refused.values())
+            self._refusals.update(dict.fromkeys(refused, self.error))
+            self.send_state(key=list(refused))
+
+    def _settle_refusal(self, name: str) -> None:
+        """`name` was accepted: take its refusal out of the error area if that still shows it."""
+        message = self._refusals.pop(name, None)
+        if message is not None and self.error == message:
+            self.error = ""
 
     def _on_state_trait(self, change: Mapping[str, Any]) -> None:
         name = change["name"]

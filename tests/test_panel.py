@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 import traitlets
@@ -111,3 +112,108 @@ def test_a_read_only_store_reports_in_the_panel_instead_of_raising(tmp_path: Pat
     panel.prompt = "still works"
     assert panel.state.prompt == "still works"
     assert "could not be saved" in panel.error
+
+
+# ---- values the page sends that the kernel refuses ---------------------------------------------
+
+
+def _sent_messages(panel: FooocusPanel, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every message the panel sends to the page from now on (as its comm would carry them)."""
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(panel.comm, "kernel", object(), raising=False)  # a comm with a kernel sends
+    monkeypatch.setattr(panel.comm, "send", lambda data=None, buffers=None, **_: sent.append(data))
+    return sent
+
+
+def _from_page(panel: FooocusPanel, state: dict[str, Any]) -> None:
+    """An 'update' message from the page, through the path ipywidgets takes."""
+    panel._handle_msg(
+        {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
+    )
+
+
+def _updates(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["state"] for m in sent if m["method"] == "update"]
+
+
+def test_a_refused_value_from_the_page_is_reported_and_the_accepted_one_sent_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = MemoryStore()
+    panel = FooocusPanel(key="k", store=store, prompt="a lighthouse")
+    revision = panel.revision
+    sent = _sent_messages(panel, monkeypatch)
+    _from_page(panel, {"prompt": "x" * 200_000})
+    assert panel.prompt == "a lighthouse"
+    assert panel.state.prompt == "a lighthouse"
+    assert panel.revision == revision  # nothing saved
+    assert store.load("k").state.prompt == "a lighthouse"  # type: ignore[union-attr]
+    assert panel.error == (
+        "The prompt 'xxxxxxxxxxxxxxxxxxxxxxxx'… (200,000 characters) is too long; allowed: text of at "
+        "most 32768 characters. It was not applied; the panel shows the last accepted prompt again."
+    )
+    updates = _updates(sent)
+    assert {"prompt": "a lighthouse"} in updates  # the page's copy is put back
+    assert any(u.get("error") == panel.error for u in updates)
+
+
+def test_a_seed_past_the_maximum_is_refused_and_sent_back_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = FooocusPanel(key="k", store=MemoryStore(), seed=42, random_seed=False)
+    sent = _sent_messages(panel, monkeypatch)
+    _from_page(panel, {"seed": "99999999999999999999999"})
+    assert panel.seed == 42
+    assert "The seed 99999999999999999999999 is out of range; allowed: whole numbers from 0 to" in panel.error
+    assert {"seed": "42"} in _updates(sent)
+    for weird in ("-1", "", "²", "12a"):  # not digits: traitlets' own check refuses them
+        _from_page(panel, {"seed": weird})
+        assert panel.seed == 42
+        assert panel.error.startswith("The seed sent by the page is not allowed"), panel.error
+
+
+def test_one_refused_value_does_not_take_the_others_of_its_message_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = FooocusPanel(key="k", store=MemoryStore())
+    sent = _sent_messages(panel, monkeypatch)
+    slots = [dict(slot) for slot in panel.loras]
+    slots[1]["weight"] = 7
+    _from_page(panel, {"negative_prompt": "blurry", "image_number": 99, "loras": slots, "sampler": "Euler a"})
+    assert panel.state.negative_prompt == "blurry"
+    assert panel.state.sampler == "Euler a"
+    assert panel.state.image_number == 2
+    assert panel.state.loras[1].weight == 1.0
+    assert "The image number 99 is out of range; allowed: whole numbers from 1 to 32." in panel.error
+    assert "The LoRA 2 weight 7.0 is out of range; allowed: numbers from -2 to 2." in panel.error
+    _from_page(panel, {"image_number": 3})  # either field accepted later takes the message back
+    assert panel.error == ""
+    sent_back = {k for u in _updates(sent) for k in u}
+    assert {"image_number", "loras"} <= sent_back
+    assert "negative_prompt" not in sent_back  # the page has the accepted ones
+    assert "sampler" not in sent_back
+
+
+def test_the_refusal_leaves_the_error_area_when_the_field_is_next_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = FooocusPanel(key="k", store=MemoryStore())
+    _sent_messages(panel, monkeypatch)
+    _from_page(panel, {"image_number": 0})
+    assert "image number" in panel.error
+    _from_page(panel, {"prompt": "other field"})
+    assert "image number" in panel.error  # another field's edit leaves it
+    _from_page(panel, {"image_number": 4})
+    assert panel.image_number == 4
+    assert panel.error == ""
+    _from_page(panel, {"image_number": 0})
+    panel.error = "The model file is damaged."  # a later problem is never cleared by an edit
+    _from_page(panel, {"image_number": 5})
+    assert panel.error == "The model file is damaged."
+
+
+def test_setting_a_bad_value_from_python_still_raises() -> None:
+    panel = FooocusPanel(key="k", store=MemoryStore())
+    with pytest.raises(
+        traitlets.TraitError, match=r"prompt: 'x+\.\.\. is too long; allowed: text of at most"
+    ):
+        panel.prompt = "x" * 40_000
+    assert panel.error == ""

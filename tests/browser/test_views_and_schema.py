@@ -113,8 +113,12 @@ def test_a_limit_changed_in_python_reaches_the_page_and_the_checks(page: Page, l
     expect(count).to_have_attribute("min", "1")
     expect(count).to_have_attribute("step", "1")
 
-    # the page clamps to the new limit, and the kernel takes the clamped value
+    # the page refuses a number past the new limit and says so; a number within it is taken
     count.fill("20")
+    count.press("Tab")
+    expect(count).to_have_value("2")
+    expect(root.locator('[data-fw="error"]')).to_contain_text("allowed: whole numbers from 1 to 7")
+    count.fill("7")
     count.press("Tab")
     expect(count).to_have_value("7")
     page.wait_for_timeout(300)

@@ -12,7 +12,7 @@ import { choiceField, numberField } from './schema';
 export function advancedSection(b: Binder, schema: PanelSchema): HTMLElement {
   const guidanceRange = rangeInput('Guidance scale slider');
   const guidance = numberInput('guidance-scale');
-  b.number('guidance_scale', guidance, numberField(schema, 'guidance_scale'), guidanceRange);
+  b.number('guidance_scale', guidance, numberField(schema, 'guidance_scale'), 'guidance scale', guidanceRange);
 
   const samplers = choiceField(schema, 'sampler');
   const sampler = selectInput('sampler');
@@ -23,7 +23,7 @@ export function advancedSection(b: Binder, schema: PanelSchema): HTMLElement {
   b.select('scheduler', scheduler, () => schedulers);
 
   const clipSkip = numberInput('clip-skip');
-  b.number('clip_skip', clipSkip, numberField(schema, 'clip_skip'));
+  b.number('clip_skip', clipSkip, numberField(schema, 'clip_skip'), 'CLIP skip');
 
   const memoryModes = choiceField(schema, 'memory_mode');
   const memoryMode = selectInput('memory-mode');

@@ -1,21 +1,20 @@
 /**
  * The panel's composite controls: the style picker with search, the LoRA slots and the seed.
  * Each builds its DOM once and keeps it in step with the model through a `Binder`; their limits
- * (slot count, weights, the seed's range) come from the schema.
+ * (slot count, weights, the seed's range) come from the schema. Typed weights and seeds are
+ * committed on blur or Enter and refused (said in the error area, the last valid value shown
+ * again) when they break those limits.
  */
 
-import { clampStep, h, setOptions } from './dom';
+import { clampStep, h, markInvalid, setOptions } from './dom';
 import type { Binder } from './bind';
+import { checkNumber, checkSeed, refusal } from './limits';
 import type { LoraSlotFields } from './model';
 import type { LoraSlotsSchema, WholeTextBounds } from './schema';
 
 /** True when `text` is a whole number within `bounds`, written in decimal digits only. */
 export function isValidSeed(text: string, bounds: WholeTextBounds): boolean {
-  // no more digits than the largest bound has: BigInt never parses an absurdly long string
-  const digits = Math.max(String(bounds.min).length, String(bounds.max).length);
-  if (!/^\d+$/.test(text) || text.length > digits) return false;
-  const seed = BigInt(text);
-  return seed >= bounds.min && seed <= bounds.max;
+  return checkSeed(text, bounds).ok;
 }
 
 /** Styles: a search box over checkboxes; the order of picking is the order of applying. */
@@ -84,19 +83,32 @@ export function loraSlots(b: Binder, slots: LoraSlotsSchema): HTMLElement {
       setOptions(file, ['', ...(b.model.get('choices').loras ?? [])], s.file, v => (v === '' ? 'None' : v));
       weight.value = String(s.weight);
       range.value = String(s.weight);
+      markInvalid(weight, null);
     };
     b.listen(enabled, 'change', () => update({ enabled: enabled.checked }));
     b.listen(file, 'change', () => update({ file: file.value }));
-    const takeWeight = (source: HTMLInputElement): void => {
-      const n = source.valueAsNumber;
-      if (!Number.isFinite(n)) return;
-      const w = clampStep(n, min, max, step);
-      weight.value = String(w);
-      range.value = String(w);
+    const label = `LoRA ${i + 1} weight`;
+    const hook = `lora-${i}-weight`;
+    const typedWeight = (): ReturnType<typeof checkNumber> =>
+      checkNumber(label, weight.value, slots.weight, weight.validity.badInput);
+    const takeWeight = (w: number): void => {
       if (w !== slot().weight) update({ weight: w });
+      b.settle(hook);
     };
-    b.listen(range, 'input', () => takeWeight(range));
-    b.listen(weight, 'change', () => takeWeight(weight));
+    b.listen(range, 'input', () => {
+      const n = range.valueAsNumber;
+      if (Number.isFinite(n)) takeWeight(clampStep(n, min, max, step));
+    });
+    b.listen(weight, 'input', () => {
+      const verdict = typedWeight(); // "" (a partial "-") is not marked while typing
+      markInvalid(weight, verdict.ok || weight.value === '' ? null : verdict.problem);
+    });
+    b.onCommit(weight, () => {
+      const verdict = typedWeight();
+      if (verdict.ok) takeWeight(verdict.value);
+      else b.refuse(hook, refusal(verdict.problem, `the ${label} stays ${slot().weight}`));
+      show(); // the weight as committed (snapped to the step), or the last valid one
+    });
     b.watch('loras', show);
     b.watch('choices', show);
     show();
@@ -105,31 +117,44 @@ export function loraSlots(b: Binder, slots: LoraSlotsSchema): HTMLElement {
   return h('div', 'fw-loras', { 'data-fw': 'loras' }, rows);
 }
 
-/** Random-seed switch and the seed itself (as text: it can exceed a JS number's exact range). */
+/**
+ * Random-seed switch and the seed itself (as text: it can exceed a JS number's exact range).
+ * The seed is committed on blur or Enter, never keystroke by keystroke (a long number typed
+ * key by key would otherwise send each of its prefixes); while it is typed, the field is marked
+ * as soon as its text would be refused.
+ */
 export function seedControl(b: Binder, bounds: WholeTextBounds): HTMLElement {
   const random = h('input', '', { type: 'checkbox', 'data-fw': 'random-seed' });
   const seed = h('input', 'fw-input fw-seed', {
     type: 'text', inputmode: 'numeric', autocomplete: 'off', 'data-fw': 'seed', 'aria-label': 'Seed'
   });
+  /** The field holds typed text that is not committed yet: the model's seed must not replace it. */
+  let typing = false;
   const show = (): void => {
     random.checked = b.model.get('random_seed');
     seed.disabled = random.checked;
-    if (seed !== document.activeElement || seed.value === '') seed.value = b.model.get('seed');
-    seed.removeAttribute('aria-invalid');
+    if (typing) return;
+    seed.value = b.model.get('seed');
+    markInvalid(seed, null);
   };
   b.checkbox('random_seed', random);
   b.listen(random, 'change', show);
   b.listen(seed, 'input', () => {
-    const text = seed.value.trim();
-    if (isValidSeed(text, bounds)) {
-      seed.removeAttribute('aria-invalid');
-      if (text !== b.model.get('seed')) b.commit('seed', String(BigInt(text)));
-    } else {
-      seed.setAttribute('aria-invalid', 'true');
-      seed.title = `A seed is a whole number from ${bounds.min} to ${bounds.max}`;
-    }
+    typing = true;
+    const verdict = checkSeed(seed.value, bounds);
+    markInvalid(seed, verdict.ok || seed.value.trim() === '' ? null : verdict.problem);
   });
-  b.listen(seed, 'blur', show);
+  b.onCommit(seed, () => {
+    typing = false;
+    const verdict = checkSeed(seed.value, bounds);
+    if (verdict.ok) b.accept('seed', verdict.value);
+    else b.refuse('seed', refusal(verdict.problem, `the seed stays ${b.model.get('seed')}`));
+    show(); // the seed as committed, or the last valid one
+  });
+  b.listen(seed, 'blur', () => {
+    typing = false; // text left as it was at focus fires no change: show the model's seed
+    show();
+  });
   b.watch('seed', show);
   b.watch('random_seed', show);
   show();

@@ -68,6 +68,17 @@ export function debounce(fn: () => void, ms: number): { (): void; flush(): void;
   return call;
 }
 
+/** Mark a field whose text would be refused (red border, the reason on hover), or clear the mark. */
+export function markInvalid(input: HTMLInputElement, problem: string | null): void {
+  if (problem === null) {
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('title');
+  } else {
+    input.setAttribute('aria-invalid', 'true');
+    input.title = problem;
+  }
+}
+
 /** Parse a number input; `null` when it holds no finite number. */
 export function readNumber(input: HTMLInputElement): number | null {
   const n = input.valueAsNumber;

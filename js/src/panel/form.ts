@@ -17,7 +17,8 @@ export function section(title: string, open: boolean, children: HTMLElement[], n
   return details;
 }
 
-/** A number input; `Binder.number` gives it the schema's min, max and step. */
+/** A number input; `Binder.number` gives it the schema's min, max and step and commits it on
+ *  blur or Enter. */
 export function numberInput(hook: string, attrs: Record<string, string> = {}): HTMLInputElement {
   return h('input', 'fw-input fw-number', { type: 'number', 'data-fw': hook, ...attrs });
 }

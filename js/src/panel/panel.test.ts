@@ -76,24 +76,31 @@ describe('panel', () => {
     expect(q<HTMLInputElement>('guidance-scale').value).toBe('7.5');
   });
 
-  it('clamps numbers to their range before sending', () => {
+  it('refuses numbers out of range, says why, and shows the last valid value again', () => {
     mount();
-    type(q<HTMLInputElement>('image-number'), '99', 'change');
-    expect(model.get('image_number')).toBe(32);
-    expect(q<HTMLInputElement>('image-number').value).toBe('32');
+    const count = q<HTMLInputElement>('image-number');
+    type(count, '99', 'change');
+    expect(model.get('image_number')).toBe(2);
+    expect(count.value).toBe('2');
+    expect(model.get('error')).toBe(
+      'The image number 99 is out of range; allowed: whole numbers from 1 to 32. It was not applied; the image number stays 2.'
+    );
   });
 
-  it('takes bounds and step from the schema the kernel sent, and clamps to them', () => {
+  it('takes bounds and step from the schema the kernel sent, and checks against them', () => {
     const schema = testSchema();
     schema.fields.image_number = { kind: 'int', min: 2, max: 7, step: 1, as_text: false, default: 3 };
     mount({ schema, image_number: 3 });
     const count = q<HTMLInputElement>('image-number');
     expect([count.min, count.max, count.step]).toEqual(['2', '7', '1']);
-    type(count, '99', 'change');
+    type(count, '8', 'change');
+    expect(model.get('image_number')).toBe(3);
+    expect(model.get('error')).toContain('allowed: whole numbers from 2 to 7');
+    type(count, '7', 'change');
     expect(model.get('image_number')).toBe(7);
     expect(count.value).toBe('7');
-    type(count, '0', 'change');
-    expect(model.get('image_number')).toBe(2);
+    type(count, '1', 'change');
+    expect(model.get('image_number')).toBe(7);
   });
 
   it('offers the schema’s choices and LoRA slots', () => {
@@ -150,11 +157,12 @@ describe('panel', () => {
   it('accepts seeds up to 2**63-1 as text and refuses others', () => {
     mount({ random_seed: false });
     const seed = q<HTMLInputElement>('seed');
-    type(seed, '9223372036854775807');
+    type(seed, '9223372036854775807', 'change');
     expect(model.get('seed')).toBe('9223372036854775807');
-    type(seed, '9223372036854775808');
-    expect(seed.getAttribute('aria-invalid')).toBe('true');
+    type(seed, '9223372036854775808', 'change');
     expect(model.get('seed')).toBe('9223372036854775807');
+    expect(seed.value).toBe('9223372036854775807');
+    expect(model.get('error')).toMatch(/^The seed 9223372036854775808 is out of range; allowed: whole numbers from 0 to 9223372036854775807\./);
     const bounds = wholeTextField(testSchema(), 'seed');
     expect(isValidSeed('12a', bounds)).toBe(false);
     expect(isValidSeed('-1', bounds)).toBe(false);

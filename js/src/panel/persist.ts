@@ -3,6 +3,11 @@
  * storage and, through the JupyterLab extension, into the notebook's metadata. While the kernel is
  * away, edits keep being saved with growing revisions; when a kernel is back, `handshake` gives
  * it only the fields where the front end's copy is newer.
+ *
+ * The copies hold only values that pass the schema's checks (./limits `fitsSchema`): a field
+ * whose value does not is written as it last did, or left out (a new kernel then keeps its own).
+ * Values the kernel refuses come back from it at once and replace the page's before the
+ * debounced write, so the copies end with the value the kernel accepted.
  */
 
 import type { AnyModel } from '@anywidget/types';
@@ -10,7 +15,8 @@ import type { PanelStateDetail } from '../common/events';
 import type { RestoreMessage } from '../common/messages';
 import { fitRecord, isRecord, newer, type SavedRecord } from '../common/record';
 import { debounce } from './dom';
-import { STATE_KEYS, type PanelModel } from './model';
+import { fitsSchema } from './limits';
+import { STATE_KEYS, type PanelModel, type StateKey } from './model';
 import { travelsAsText } from './schema';
 
 /** Milliseconds of quiet before a change is written to the copies. */
@@ -44,7 +50,9 @@ export function changedFields(model: AnyModel<PanelModel>, saved: SavedRecord): 
   for (const key of STATE_KEYS) {
     if (!(key in saved.state)) continue;
     const ours = JSON.stringify(model.get(key));
-    const theirs = travelsAsText(schema, key) ? String(saved.state[key]) : saved.state[key];
+    const value = saved.state[key];
+    // only a number becomes text: any other type goes as it is, for the kernel to refuse by name
+    const theirs = travelsAsText(schema, key) && typeof value === 'number' ? String(value) : value;
     if (ours !== JSON.stringify(theirs)) changes[key] = theirs;
   }
   return changes;
@@ -53,6 +61,9 @@ export function changedFields(model: AnyModel<PanelModel>, saved: SavedRecord): 
 /** Keeps the copies of one panel model (one mirror per model, whatever the number of views). */
 export class StateMirror {
   private revision: number;
+  /** Each field's last value that passed the schema's check: what the copies keep for a field
+   *  whose current value does not. */
+  private readonly lastValid = new Map<StateKey, unknown>();
   private readonly save = debounce(() => this.writeNow(), MIRROR_DEBOUNCE_MS);
 
   constructor(
@@ -74,8 +85,7 @@ export class StateMirror {
   record(): SavedRecord {
     const m = this.model;
     const version = m.get('schema').schema_version;
-    const state: Record<string, unknown> = { schema_version: version };
-    for (const key of STATE_KEYS) state[key] = m.get(key);
+    const state: Record<string, unknown> = { schema_version: version, ...this.validState() };
     const results = (m.get('results') ?? []).map(r => ({ hash: r.hash, seed: r.seed, ...(r.mini ? { mini: r.mini } : {}) }));
     const pending = m.get('pending') ?? {};
     return fitRecord({
@@ -86,6 +96,19 @@ export class StateMirror {
       results,
       ...(Object.keys(pending).length ? { pending: { ...pending } } : {})
     });
+  }
+
+  /** The state fields that pass the schema's checks; the others as they last passed, if ever. */
+  private validState(): Record<string, unknown> {
+    const fields = this.model.get('schema').fields;
+    const state: Record<string, unknown> = {};
+    for (const key of STATE_KEYS) {
+      const value = this.model.get(key);
+      const field = fields[key];
+      if (!field || fitsSchema(field, value)) this.lastValid.set(key, value);
+      if (this.lastValid.has(key)) state[key] = this.lastValid.get(key);
+    }
+    return state;
   }
 
   /** A change happened: from the kernel (its revision comes with it) or a local edit. */

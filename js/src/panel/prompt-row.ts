@@ -22,8 +22,8 @@ export function promptRow(b: Binder, schema: PanelSchema, actions: PanelActions)
   const prompt = h('textarea', 'fw-input fw-prompt', {
     rows: '3', 'data-fw': 'prompt', placeholder: 'Type a prompt here', 'aria-label': 'Prompt'
   });
-  prompt.maxLength = textMaxLength(schema, 'prompt');
-  b.text('prompt', prompt);
+  // no maxLength attribute: the browser would cut a long paste silently; the binder refuses it
+  b.text('prompt', prompt, { maxLength: textMaxLength(schema, 'prompt'), label: 'prompt' });
   keepEnter(b, prompt);
 
   const generate = h('button', 'fw-button fw-primary', { type: 'button', 'data-fw': 'generate' }, ['Generate']);

@@ -27,6 +27,8 @@ export interface NumberBounds {
   min: number;
   max: number;
   step: number;
+  /** Only whole numbers are allowed (an `int` field). */
+  whole: boolean;
 }
 
 /** Bounds of a whole number that travels as decimal text (the seed). */
@@ -76,7 +78,7 @@ function boundsOf(field: IntSchema | FloatSchema, where: string): NumberBounds {
   const { min, max, step } = field;
   if (!finite(min) || !finite(max) || min > max) throw new SchemaError(where, 'has no numeric min ≤ max');
   if (!finite(step) || step <= 0) throw new SchemaError(where, 'has no positive step');
-  return { min, max, step };
+  return { min, max, step, whole: field.kind === 'int' };
 }
 
 /** Bounds and step of a number field (`int` within a JS number's range, or `float`). */

@@ -20,7 +20,7 @@ export function settingsSection(b: Binder, schema: PanelSchema): HTMLElement {
   b.select('aspect_ratio', ratio, () => ratios, sizeLabel);
 
   const count = numberInput('image-number');
-  b.number('image_number', count, numberField(schema, 'image_number'));
+  b.number('image_number', count, numberField(schema, 'image_number'), 'image number');
 
   const formats = choiceField(schema, 'output_format');
   const format = selectInput('output-format');
@@ -29,8 +29,7 @@ export function settingsSection(b: Binder, schema: PanelSchema): HTMLElement {
   const negative = h('textarea', 'fw-input fw-negative', {
     rows: '2', 'data-fw': 'negative-prompt', placeholder: 'Describe what you do not want to see'
   });
-  negative.maxLength = textMaxLength(schema, 'negative_prompt');
-  b.text('negative_prompt', negative);
+  b.text('negative_prompt', negative, { maxLength: textMaxLength(schema, 'negative_prompt'), label: 'negative prompt' });
   keepEnter(b, negative);
 
   return section('Settings', true, [
