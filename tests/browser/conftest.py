@@ -1,7 +1,10 @@
-"""A real JupyterLab server and Debian's Chromium (through Playwright) for the browser tests.
+"""A real JupyterLab (or Jupyter Notebook 7) server and Debian's Chromium (through Playwright) for
+the browser tests.
 
 The server runs from this venv with its own config, data and runtime folders, a fixed token and
 the news pop-up turned off; every test gets a fresh browser context and starts with no sessions.
+Both front ends expose their application object as `window.jupyterapp`, so the page helpers below
+work in either.
 """
 
 from __future__ import annotations
@@ -57,13 +60,14 @@ def _free_port() -> int:
 
 @dataclass
 class LabServer:
-    """A running JupyterLab server."""
+    """A running Jupyter server: JupyterLab (`app == "lab"`) or Notebook 7 (`app == "notebook"`)."""
 
     url: str
     root: Path
     models: Path
     process: subprocess.Popen[bytes]
     log: Path
+    app: str = "lab"
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -98,10 +102,32 @@ class LabServer:
     def lab_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?token={TOKEN}&reset"
 
+    def notebook_url(self, notebook: str) -> str:
+        """The page that opens `notebook` in this server's front end."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{notebook}?token={TOKEN}"
+        return self.lab_url(notebook)
+
+
+# how each front end is started: the `jupyter` subcommand and the class its options belong to
+_APPS = {"lab": ("lab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
 
 def start_lab(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> LabServer:
     """Start JupyterLab from this venv in `base` (own config, data, runtime and settings folders,
     demo models, no news pop-up), optionally with lab extensions disabled."""
+    return start_server(base, app="lab", disabled_extensions=disabled_extensions)
+
+
+def start_notebook(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> LabServer:
+    """Start Jupyter Notebook 7 from this venv in `base`, set up exactly as `start_lab` does."""
+    return start_server(base, app="notebook", disabled_extensions=disabled_extensions)
+
+
+def start_server(base: Path, *, app: str = "lab", disabled_extensions: tuple[str, ...] = ()) -> LabServer:
+    """Start `jupyter lab` or `jupyter notebook` (`app`) in `base`: see `start_lab`. Both expose
+    their application object as `window.jupyterapp` and read `overrides.json` from `base`."""
+    command, app_class = _APPS[app]
     root = base / "root"
     root.mkdir(parents=True)
     dirs = {
@@ -142,33 +168,35 @@ def start_lab(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> LabSe
         "PYTHONUNBUFFERED": "1",
     }
     port = _free_port()
-    log = base / "jupyterlab.log"
+    log = base / ("jupyterlab.log" if app == "lab" else f"jupyter-{app}.log")
     jupyter = str(Path(sys.executable).with_name("jupyter"))
     cmd = [
         jupyter,
-        "lab",
+        command,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
         f"--ServerApp.root_dir={root}",
         f"--IdentityProvider.token={TOKEN}",
-        "--LabApp.news_url=None",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.app_settings_dir={dirs['app-settings']}",
+        "--LabApp.news_url=None",  # Notebook 7 loads JupyterLab's server extension (and its news) too
+        f"--{app_class}.expose_app_in_browser=True",
+        f"--{app_class}.app_settings_dir={dirs['app-settings']}",
         "--ServerApp.disable_check_xsrf=True",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
-    server = LabServer(url=f"http://127.0.0.1:{port}", root=root, models=models, process=process, log=log)
+    server = LabServer(
+        url=f"http://127.0.0.1:{port}", root=root, models=models, process=process, log=log, app=app
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
             server.api("GET", "/api/status")
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
+                raise RuntimeError(f"jupyter {command} did not start:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.2)
         else:
             return server
@@ -199,6 +227,16 @@ def lab_without_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     server = start_lab(tmp_path_factory.mktemp("lab-noext"), disabled_extensions=("fooocus-widgets",))
     yield server
     stop_lab(server, "jupyterlab-noext")
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """Jupyter Notebook 7 (the same lab extensions, Notebook 7's own shell and pages)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    server = start_notebook(tmp_path_factory.mktemp("notebook7"))
+    yield server
+    stop_lab(server, "jupyter-notebook7")
 
 
 @pytest.fixture(scope="session")
@@ -263,8 +301,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def open_notebook(page: Page, lab: LabServer, name: str) -> None:
-    """Open a notebook and wait until its kernel is idle."""
-    page.goto(lab.lab_url(name))
+    """Open a notebook (in JupyterLab or Notebook 7, as `lab` runs) and wait until its kernel is idle."""
+    page.goto(lab.notebook_url(name))
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
     wait_kernel_idle(page)
 

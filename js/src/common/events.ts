@@ -34,6 +34,9 @@ export interface PanelReadyDetail {
   notebookPath?: string;
   /** Filled by the extension: the record saved in the notebook's metadata, if any. */
   saved?: SavedRecord;
+  /** Filled by the extension: why the notebook's saved copy of this panel was not used (malformed
+   *  or too large), in a sentence for the panel's error area; absent when there is nothing to say. */
+  refused?: string;
   /** Filled by the extension: subscribe to kernel status changes; returns an unsubscribe. */
   onKernelStatus?: (callback: (status: KernelStatus) => void) => () => void;
 }

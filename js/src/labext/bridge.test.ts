@@ -207,6 +207,31 @@ describe('NotebookBridge', () => {
     expect(String(done.mock.calls[0]?.[1])).toMatch(/could not rebuild the panel \(error\)/);
   });
 
+  it('tells a panel why the notebook\'s copy of it was refused, and hands it nothing', () => {
+    const { panel, panelEl, metadata } = fakeNotebook();
+    metadata.set(METADATA_KEY, { panels: { k: { ...record(2), state: ['not', 'an', 'object'] } } });
+    new NotebookBridge(panel);
+    const ready: PanelReadyDetail = { key: 'k' };
+    expect(send(panelEl, PANEL_READY_EVENT, ready)).toBe(true);
+    expect(ready.saved).toBeUndefined();
+    expect(ready.refused).toMatch(/^The copy of this panel saved in the notebook was not used: its state is a list/);
+    const fine: PanelReadyDetail = { key: 'other' };
+    send(panelEl, PANEL_READY_EVENT, fine);
+    expect('refused' in fine).toBe(false);
+  });
+
+  it('rebuilds the panel with the keys a newer version added to the notebook\'s copy', async () => {
+    const { notebook, panel, panelEl, metadata } = fakeNotebook();
+    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    execute.mockResolvedValue({ content: { status: 'ok' } });
+    metadata.set(METADATA_KEY, { panels: { k: { ...record(3), state: { prompt: 'p', future_knob: 7 } } } });
+    new NotebookBridge(panel);
+    send<PanelReconnectDetail>(panelEl, PANEL_RECONNECT_EVENT, { key: 'k', record: record(4) });
+    await vi.waitFor(() => expect(execute).toHaveBeenCalledTimes(1));
+    expect(String(execute.mock.calls[0]?.[0])).toContain('\\"future_knob\\":7');
+    expect(notebook.model.getMetadata(METADATA_KEY)).toEqual({ panels: { k: { ...record(4), state: { prompt: 'p', future_knob: 7 } } } });
+  });
+
   it('ignores a Reconnect from outside any code cell', () => {
     const { panel } = fakeNotebook();
     new NotebookBridge(panel);

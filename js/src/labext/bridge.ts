@@ -16,7 +16,7 @@ import {
 } from '../common/events';
 import { isRecord } from '../common/record';
 import { KernelStatusFeed, NotebookClosedError } from './kernel';
-import { readRecord, writeRecord } from './metadata';
+import { readRecord, readSaved, withKeptKeys, writeRecord } from './metadata';
 import { findCodeCell, reconnectPanel } from './reconnect';
 
 /** The bridge between one notebook panel and the fooocus-widgets panels it holds. */
@@ -52,13 +52,16 @@ export class NotebookBridge implements IDisposable {
     this.closing.abort();
   }
 
-  /** A panel rendered: tell it the extension is here and hand it the saved copy. */
+  /** A panel rendered: tell it the extension is here and hand it the saved copy, or why the
+   *  notebook's copy was refused (malformed or too large: the file is untrusted). */
   private readonly onReady = (ev: Event): void => {
     const detail = (ev as CustomEvent<PanelReadyDetail>).detail;
     if (!detail || typeof detail.key !== 'string') return;
     ev.preventDefault(); // tells the panel that the extension is here
     detail.notebookPath = this.panel.context.path;
-    detail.saved = readRecord(this.panel, detail.key);
+    const { record, refused } = readSaved(this.panel, detail.key);
+    detail.saved = record;
+    if (refused) detail.refused = refused;
     detail.onKernelStatus = callback => this.kernel.subscribe(callback);
   };
 
@@ -68,15 +71,17 @@ export class NotebookBridge implements IDisposable {
     if (detail && typeof detail.key === 'string' && isRecord(detail.record)) writeRecord(this.panel, detail.key, detail.record);
   };
 
-  /** Reconnect was clicked (or fired by itself): save the record, then rebuild the panel. */
+  /** Reconnect was clicked (or fired by itself): save the record, then rebuild the panel from it,
+   *  with the keys a newer version added to the notebook's copy (the kernel keeps them too). */
   private readonly onReconnect = (ev: Event): void => {
     const detail = (ev as CustomEvent<PanelReconnectDetail>).detail;
     if (!detail || typeof detail.key !== 'string' || !isRecord(detail.record)) return;
     const cell = findCodeCell(this.panel, ev.target);
     if (!cell) return;
     ev.preventDefault(); // synchronously, before any await: the panel reads it as "handled"
+    const record = withKeptKeys(detail.record, readRecord(this.panel, detail.key));
     writeRecord(this.panel, detail.key, detail.record);
-    reconnectPanel(this.panel, cell, detail, this.closing.signal).catch((err: unknown) => {
+    reconnectPanel(this.panel, cell, { ...detail, record }, this.closing.signal).catch((err: unknown) => {
       if (err instanceof NotebookClosedError) return; // nobody is left to tell
       const why = err instanceof Error ? err.message : String(err);
       console.error('[fooocus-widgets] reconnect failed', err);

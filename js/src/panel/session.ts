@@ -150,6 +150,10 @@ export class PanelSession {
     const handled = this.elements.ask(PANEL_READY_EVENT, detail);
     this.host = handled ? 'jupyterlab' : 'other';
     if (handled && detail.notebookPath) this.mirror.setNamespace(detail.notebookPath);
+    if (handled && typeof detail.refused === 'string' && detail.refused) {
+      this.model.set('error', detail.refused); // a refused copy is said, never dropped silently
+      this.model.save_changes();
+    }
     this.stopKernelStatus = detail.onKernelStatus?.(status => {
       if (isKernelStatus(status)) this.monitor.kernel(status);
       else console.warn(`[fooocus-widgets] ignored an unknown kernel status ${JSON.stringify(status)}`);
