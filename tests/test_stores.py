@@ -313,3 +313,63 @@ def test_without_a_notebook_the_user_data_dir_is_used(
     root, namespace = state_root({})
     assert namespace == "default"
     assert root == tmp_path / "xdg" / "fooocus-widgets"
+
+
+@pytest.fixture
+def colab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A pretend Colab VM: the release tag set, `/content` (and its Drive mount) under tmp_path."""
+    from fooocus_widgets.stores import location
+
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    content = tmp_path / "content"
+    content.mkdir()
+    monkeypatch.setattr(location, "COLAB_CONTENT", content)
+    monkeypatch.setattr(location, "COLAB_DRIVE", content / "drive" / "MyDrive")
+    return content
+
+
+def test_colab_with_drive_mounted_keeps_the_files_in_drive(colab: Path) -> None:
+    (colab / "drive" / "MyDrive").mkdir(parents=True)
+    root, namespace = state_root({})
+    assert root == colab / "drive" / "MyDrive" / "fooocus-widgets"
+    assert namespace == "default"
+    FileStore.for_notebook({}).save("main", PanelState(prompt="on Drive"))
+    assert (colab / "drive" / "MyDrive" / "fooocus-widgets" / "state" / "default" / "main.json").is_file()
+    assert not (colab / ".fooocus_widgets").exists()
+
+
+def test_colab_without_drive_keeps_the_files_on_the_vm(colab: Path) -> None:
+    (colab / "drive").mkdir()  # mounted somewhere else, or a folder without MyDrive
+    root, namespace = state_root({})
+    assert root == colab / ".fooocus_widgets"
+    assert namespace == "default"
+    FileStore.for_notebook({}).save("main", PanelState(prompt="on the VM"))
+    assert (colab / ".fooocus_widgets" / "state" / "default" / "main.json").is_file()
+
+
+def test_colab_is_told_by_its_module_too_and_names_a_known_notebook(
+    colab: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from fooocus_widgets.stores.location import on_colab
+
+    monkeypatch.delenv("COLAB_RELEASE_TAG")
+    assert not on_colab()
+    assert state_root({})[0] == colab.parent / "xdg" / "fooocus-widgets"  # not Colab: the data dir
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert on_colab()
+    (colab / "drive" / "MyDrive").mkdir(parents=True)
+    root, namespace = state_root({"__session__": str(colab / "nb.ipynb")})
+    assert root == colab / "drive" / "MyDrive" / "fooocus-widgets"  # not beside the notebook on the VM
+    assert namespace == "nb.ipynb"
+
+
+def test_outside_colab_the_drive_path_is_not_looked_at(colab: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLAB_RELEASE_TAG")
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    (colab / "drive" / "MyDrive").mkdir(parents=True)
+    nb = colab / "work" / "a.ipynb"
+    assert state_root({"__session__": str(nb)}) == (colab / "work" / ".fooocus_widgets", "a.ipynb")

@@ -2,23 +2,47 @@
 
 The notebook's path comes from `__vsc_ipynb_file__` (VS Code), `__session__` (ipykernel) or the
 `JPY_SESSION_NAME` environment variable (Jupyter Server; it may be relative to the server's root
-while the kernel runs in the notebook's folder). Without a notebook (a script, Colab) the user's
-data folder from platformdirs is used.
+while the kernel runs in the notebook's folder). Without a notebook (a script) the user's data
+folder from platformdirs is used.
+
+On Colab the VM's disk lasts only as long as the runtime, and a new runtime starts empty, so the
+files go to the user's Google Drive when it is mounted (``/content/drive/MyDrive/fooocus-widgets``,
+which survives new runtimes) and else to ``/content/.fooocus_widgets`` (which survives "Restart
+session", not a new runtime).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-__all__ = ["DATA_DIR_NAME", "notebook_path", "state_root"]
+__all__ = ["DATA_DIR_NAME", "colab_root", "on_colab", "notebook_path", "state_root"]
 
 #: Name of the folder created beside the notebook.
 DATA_DIR_NAME = ".fooocus_widgets"
+#: The mounted Google Drive on Colab (``drive.mount("/content/drive")``): survives new runtimes.
+COLAB_DRIVE = Path("/content/drive/MyDrive")
+#: Colab's working folder on the VM: survives "Restart session", not a new runtime.
+COLAB_CONTENT = Path("/content")
+#: Name of the folder created in the mounted Drive.
+DRIVE_DIR_NAME = "fooocus-widgets"
+
+
+def on_colab() -> bool:
+    """Whether this kernel runs on Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def colab_root() -> Path:
+    """Colab's most durable folder for the files: in the mounted Drive, else on the VM."""
+    if COLAB_DRIVE.is_dir():
+        return COLAB_DRIVE / DRIVE_DIR_NAME
+    return COLAB_CONTENT / DATA_DIR_NAME
 
 
 def _user_namespace() -> Mapping[str, Any]:
@@ -62,9 +86,12 @@ def state_root(user_ns: Mapping[str, Any] | None = None) -> tuple[Path, str]:
     """The `.fooocus_widgets` folder to use and the notebook's name (namespace for its panels).
 
     Beside the notebook when it is known, else ``<user data dir>/fooocus-widgets`` with the
-    namespace ``"default"``.
+    namespace ``"default"``. On Colab `colab_root` (the mounted Drive, else the VM), with the
+    notebook's name as namespace when the kernel can tell it.
     """
     nb = notebook_path(user_ns)
+    if on_colab():
+        return colab_root(), nb.name if nb is not None else "default"
     if nb is not None:
         return nb.parent / DATA_DIR_NAME, nb.name
     return Path(platformdirs.user_data_dir("fooocus-widgets", appauthor=False)), "default"

@@ -4,10 +4,15 @@
  * JupyterLab extension reports (restarting, dead), and a heartbeat of `ping` requests (catches a
  * dead kernel and hosts without the extension). It holds the state and the sentence to show;
  * each view draws its Reconnect bar from it (./connection-bar).
+ *
+ * How the panel comes back (its `Recovery`) decides that sentence: with the JupyterLab extension,
+ * Reconnect; without it, only running the cell again can, and the sentence says so at once, with
+ * where the edits made meanwhile are kept (or that they are not).
  */
 
 import type { KernelStatus } from '../common/events';
 import { RequestError, type KernelChannel } from '../common/request';
+import type { EditKeeper } from './page-keep';
 
 export const HEARTBEAT_MS = 2000;
 /** No answer for this long (while the kernel is not known to be busy) counts as gone. */
@@ -16,6 +21,39 @@ const AUTO_KEY = 'fooocus-widgets:auto-reconnect';
 
 export type ConnectionState = 'live' | 'lost' | 'reconnecting';
 type LostBy = 'comm' | 'status' | 'heartbeat';
+
+/** How a panel comes back after its kernel went away. */
+export interface Recovery {
+  /** 'reconnect': the JupyterLab extension brings it back; 'rerun': only running the cell again. */
+  by: 'reconnect' | 'rerun';
+  /** Where edits made while the kernel is away are kept until then (see ./page-keep). */
+  keeps: EditKeeper;
+}
+
+/** Until the page knows better (the extension answered or not): the extension's way. */
+const WITH_EXTENSION: Recovery = { by: 'reconnect', keeps: 'storage' };
+
+/** What to do without the extension, and what becomes of the edits made until then. */
+export function rerunAdvice(keeps: EditKeeper): string {
+  switch (keeps) {
+    case 'storage':
+      return 'Run this cell again: your settings and the edits you make until then come back with it (kept in this browser).';
+    case 'page':
+      return (
+        'Run this cell again: your settings and the edits you make until then come back with it. ' +
+        'Browser storage is off here, so those edits live in this page only: reloading it loses them.'
+      );
+    case 'none':
+      return (
+        'Run this cell again. Edits you make before then are not saved: ' +
+        'the panel comes back with the settings the kernel last had.'
+      );
+    default: {
+      const unhandled: never = keeps;
+      throw new Error(`unhandled edit keeper ${String(unhandled)}`);
+    }
+  }
+}
 
 function readAutoReconnect(): boolean {
   try {
@@ -41,6 +79,9 @@ export class ConnectionMonitor {
   /** Reconnect by itself when the kernel is back after a crash (kept in browser storage). */
   autoReconnect = readAutoReconnect();
   private lostBy: LostBy | null = null;
+  /** What happened, without what to do about it (that depends on the recovery). */
+  private reason = '';
+  private recovery: () => Recovery = () => WITH_EXTENSION;
   private lastAnswer = Date.now();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<() => void>();
@@ -66,6 +107,23 @@ export class ConnectionMonitor {
     this.timer = undefined;
   }
 
+  /** Whether Reconnect can work here (only with the JupyterLab extension). */
+  get canReconnect(): boolean {
+    return this.recovery().by === 'reconnect';
+  }
+
+  /** Where edits made while the kernel is away are kept ('storage' with the extension). */
+  get keeps(): EditKeeper {
+    return this.recovery().keeps;
+  }
+
+  /** How the panel comes back here, asked again each time it is said (storage may fail later). */
+  setRecovery(recovery: () => Recovery): void {
+    this.recovery = recovery;
+    if (this.state === 'lost') this.say(this.lostMessage());
+    else this.notify();
+  }
+
   /** Call `listener` at every change of state, message or the auto-reconnect setting. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -80,7 +138,10 @@ export class ConnectionMonitor {
 
   /** The widget's comm went away (the kernel restarted or stopped). */
   commLost(): void {
-    this.lose('The kernel restarted or stopped; this panel lost its connection.', 'comm');
+    this.lose(
+      this.canReconnect ? 'The kernel restarted or stopped; this panel lost its connection.' : 'The kernel restarted or stopped.',
+      'comm'
+    );
   }
 
   /** The extension reports the kernel's status. */
@@ -96,7 +157,8 @@ export class ConnectionMonitor {
         return;
       case 'idle':
       case 'busy':
-        if (this.state === 'lost' && this.lostBy !== 'heartbeat') {
+        if (this.state === 'lost' && this.lostBy !== 'heartbeat' && this.canReconnect) {
+          this.reason = '';
           this.say('The kernel is back. Reconnect to bring this panel to life with everything you set.');
           if (this.autoReconnect && status === 'idle') this.onAutoReconnect();
         }
@@ -115,10 +177,18 @@ export class ConnectionMonitor {
     this.setState('reconnecting', 'Reconnecting…');
   }
 
-  /** Reconnect could not be done here (no extension, or it failed): say what to do instead. */
+  /** Reconnect failed: say why, and what to do instead. */
   failed(message: string): void {
     this.lostBy = 'comm';
+    this.reason = '';
     this.setState('lost', message);
+  }
+
+  /** Reconnect cannot be done here (nobody answered it): only running the cell again can. */
+  mustRerun(): void {
+    this.lostBy = 'comm';
+    this.reason = 'The kernel restarted or stopped.';
+    this.setState('lost', this.lostMessage());
   }
 
   dispose(): void {
@@ -171,7 +241,19 @@ export class ConnectionMonitor {
     if (this.state === 'reconnecting') return;
     if (this.state === 'lost' && this.lostBy === 'comm' && by === 'heartbeat') return;
     this.lostBy = this.state === 'lost' && this.lostBy === 'comm' ? 'comm' : by;
-    this.setState('lost', `${message} Your settings are saved.`);
+    this.reason = message;
+    this.setState('lost', this.lostMessage());
+  }
+
+  /** The reason, then what to do: Reconnect (settings saved), or run the cell again. */
+  private lostMessage(): string {
+    if (!this.reason) return this.message;
+    const recovery = this.recovery();
+    if (recovery.by === 'reconnect') return `${this.reason} Your settings are saved.`;
+    const advice = rerunAdvice(recovery.keeps);
+    // a silent kernel may only be busy with a long cell: then nothing needs to run again
+    if (this.lostBy === 'heartbeat') return `${this.reason} If it stopped: ${advice[0]?.toLowerCase()}${advice.slice(1)}`;
+    return `${this.reason} ${advice}`;
   }
 
   private say(message: string): void {

@@ -114,12 +114,12 @@ describe('connection', () => {
     expect(last?.revision).toBeGreaterThan(3);
   });
 
-  it('asks the extension to reconnect, or says to run the cell again without it', () => {
+  it('asks the extension to reconnect, or says at once to run the cell again without it', () => {
     withExtension = false;
     mount();
     model.emit('comm_live_update');
-    q('reconnect').click();
     expect(q('connection-text').textContent).toContain('Run this cell again');
+    expect(q('reconnect').hidden).toBe(true); // it could not work here
 
     cleanup();
     host.remove();

@@ -4,6 +4,10 @@
  * (browser storage + notebook metadata, one revision sequence) and runs the handshake with the
  * JupyterLab extension once, from the first view on the page. Views attach to it; it reaches the
  * extension through their elements (./view-elements), and ends with its last view.
+ *
+ * Without the extension (nobody answers the ready event) the handshake still runs, from what the
+ * page kept: browser storage, or the page itself where storage fails (./page-keep), so edits made
+ * while the kernel was away reach the kernel of the re-run cell.
  */
 
 import type { AnyModel } from '@anywidget/types';
@@ -15,10 +19,12 @@ import {
   type PanelReadyDetail,
   type PanelReconnectDetail
 } from '../common/events';
+import { isRecord, newer, type SavedRecord } from '../common/record';
 import { KernelChannel } from '../common/request';
-import { ConnectionMonitor } from './connection';
+import { ConnectionMonitor, type Recovery } from './connection';
 import { STATE_KEYS, type PanelModel } from './model';
-import { StateMirror } from './persist';
+import { dropFromPage, editKeeper, keepInPage, keptInPage } from './page-keep';
+import { readLocal, StateMirror } from './persist';
 import { ViewElements } from './view-elements';
 
 /** Who answered the ready event: the JupyterLab extension, or nobody (Colab, VS Code…). */
@@ -54,6 +60,8 @@ export class PanelSession {
   private announcement: number | undefined;
   private stopKernelStatus: (() => void) | undefined;
   private disposed = false;
+  /** The mirror's namespace: the page's path, or the notebook's path the extension gives. */
+  private namespace = location.pathname;
 
   constructor(
     private readonly model: AnyModel<PanelModel>,
@@ -64,8 +72,11 @@ export class PanelSession {
     this.monitor = new ConnectionMonitor(this.channel, () => this.reconnect());
     this.mirror = new StateMirror(
       model,
-      detail => this.elements.tell(PANEL_STATE_EVENT, detail),
-      location.pathname,
+      detail => {
+        this.keepUnlessStored(detail.key, detail.record);
+        this.elements.tell(PANEL_STATE_EVENT, detail);
+      },
+      this.namespace,
       () => this.monitor.state === 'live'
     );
     this.listen('comm_live_update', () => this.monitor.commLost());
@@ -127,7 +138,24 @@ export class PanelSession {
       }
     };
     if (!this.elements.ask(PANEL_RECONNECT_EVENT, detail)) {
-      this.monitor.failed('The kernel restarted. Run this cell again: your settings are saved and come back with it.');
+      this.monitor.setRecovery(() => this.recovery('other'));
+      this.monitor.mustRerun();
+    }
+  }
+
+  /** How this panel comes back on a host of this kind, asked when it is said. */
+  private recovery(host: HostKind): Recovery {
+    return host === 'jupyterlab' ? { by: 'reconnect', keeps: 'storage' } : { by: 'rerun', keeps: editKeeper() };
+  }
+
+  /** The mirror wrote `record` to browser storage: where it did not land there, keep it in the
+   *  page, which outlives the cell's re-run on most hosts (./page-keep). */
+  private keepUnlessStored(key: string, record: SavedRecord): void {
+    const stored = readLocal(this.namespace, key);
+    if (stored && stored.revision === record.revision && stored.updated_at === record.updated_at) {
+      dropFromPage(this.namespace, key);
+    } else {
+      keepInPage(this.namespace, key, record);
     }
   }
 
@@ -148,8 +176,13 @@ export class PanelSession {
   private announce(): void {
     const detail: PanelReadyDetail = { key: this.model.get('key') };
     const handled = this.elements.ask(PANEL_READY_EVENT, detail);
-    this.host = handled ? 'jupyterlab' : 'other';
-    if (handled && detail.notebookPath) this.mirror.setNamespace(detail.notebookPath);
+    const host: HostKind = handled ? 'jupyterlab' : 'other';
+    this.host = host;
+    this.monitor.setRecovery(() => this.recovery(host));
+    if (handled && detail.notebookPath) {
+      this.namespace = detail.notebookPath;
+      this.mirror.setNamespace(detail.notebookPath);
+    }
     if (handled && typeof detail.refused === 'string' && detail.refused) {
       this.model.set('error', detail.refused); // a refused copy is said, never dropped silently
       this.model.save_changes();
@@ -159,7 +192,10 @@ export class PanelSession {
       else console.warn(`[fooocus-widgets] ignored an unknown kernel status ${JSON.stringify(status)}`);
     });
     // the handshake: edits this kernel has not seen (made while it was away) go to it now
-    const restore = this.mirror.handshake(this.mirror.newestSaved(detail.saved));
+    // (the notebook's copy, browser storage, and what the page kept where storage failed)
+    const fromNotebook = handled && isRecord(detail.saved) ? detail.saved : undefined;
+    const kept = keptInPage(this.namespace, this.model.get('key'));
+    const restore = this.mirror.handshake(this.mirror.newestSaved(newer(fromNotebook, kept)));
     if (restore) this.channel.send(restore);
     this.handshake = restore ? Object.keys(restore.changes) : [];
     this.mirror.changed('kernel');
