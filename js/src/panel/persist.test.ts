@@ -2,8 +2,9 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PanelStateDetail } from '../common/events';
+import type { SavedRecord } from '../common/record';
 import { defaultValues, FakeModel } from '../testing/fake-model';
-import { MIRROR_DEBOUNCE_MS, readLocal, StateMirror } from './persist';
+import { changedFields, MIRROR_DEBOUNCE_MS, readLocal, StateMirror } from './persist';
 
 let model: FakeModel;
 let published: PanelStateDetail[];
@@ -54,5 +55,29 @@ describe('StateMirror', () => {
     const record = mirror.record();
     expect('prompt' in record.state).toBe(false);
     expect(record.state.seed).toBe('42');
+  });
+});
+
+describe('changedFields', () => {
+  const record = (state: Record<string, unknown>): SavedRecord => ({
+    schema_version: 1,
+    revision: 3,
+    updated_at: '2026-01-01T00:00:00Z',
+    state
+  });
+
+  it('reports no change for a copy whose objects list the same keys in another order', () => {
+    const loras = model.get('loras').map(slot => ({ weight: slot.weight, file: slot.file, enabled: slot.enabled }));
+    const image = model.get('input_image');
+    const reordered = { image: image.image, mode: image.mode, enabled: image.enabled };
+    expect(changedFields(model, record({ loras, input_image: reordered, prompt: 'a lighthouse' }))).toEqual({});
+  });
+
+  it('reports exactly the fields whose values differ', () => {
+    const loras = model.get('loras').map((slot, i) => (i === 1 ? { ...slot, weight: 0.5 } : slot));
+    expect(changedFields(model, record({ loras, prompt: 'a harbour', seed: 42 }))).toEqual({
+      loras,
+      prompt: 'a harbour'
+    });
   });
 });

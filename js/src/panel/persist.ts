@@ -49,13 +49,25 @@ export function changedFields(model: AnyModel<PanelModel>, saved: SavedRecord): 
   const changes: Record<string, unknown> = {};
   for (const key of STATE_KEYS) {
     if (!(key in saved.state)) continue;
-    const ours = JSON.stringify(model.get(key));
     const value = saved.state[key];
     // only a number becomes text: any other type goes as it is, for the kernel to refuse by name
     const theirs = travelsAsText(schema, key) && typeof value === 'number' ? String(value) : value;
-    if (ours !== JSON.stringify(theirs)) changes[key] = theirs;
+    if (canonicalJson(model.get(key)) !== canonicalJson(theirs)) changes[key] = theirs;
   }
   return changes;
+}
+
+/**
+ * JSON with every object's keys sorted: two copies that hold the same values compare equal
+ * whatever order their keys came in (a shared notebook document, for one, does not keep the
+ * order of an object's keys), so a re-render never reports an untouched field as changed.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v
+  );
 }
 
 /** Keeps the copies of one panel model (one mirror per model, whatever the number of views). */
