@@ -12,6 +12,7 @@ from .conftest import ARTIFACTS, LabServer, open_notebook, run_cell
 
 def test_quickstart_generate_fills_the_gallery(page: Page, lab: LabServer) -> None:
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", lab.root / "quickstart.ipynb")
+    before = set((lab.root / "outputs").rglob("*.png"))  # other tests share this server's outputs
     open_notebook(page, lab, "quickstart.ipynb")
     run_cell(page, 1)
     root = page.locator('[data-fw-panel="quickstart"]')
@@ -36,7 +37,8 @@ def test_quickstart_generate_fills_the_gallery(page: Page, lab: LabServer) -> No
     expect(progress).to_contain_text("Done: 2 of 2")
     expect(root.locator('[data-fw="generate"]')).to_be_visible()
     expect(root.locator('[data-fw="error"]')).to_be_hidden()
-    assert len(list((lab.root / "outputs").rglob("*.png"))) == 2
+    made = set((lab.root / "outputs").rglob("*.png")) - before
+    assert len(made) == 2, sorted(made)
 
     ARTIFACTS.mkdir(exist_ok=True)
     root.scroll_into_view_if_needed()
