@@ -124,18 +124,21 @@ def start_notebook(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> 
     return start_server(base, app="notebook", disabled_extensions=disabled_extensions)
 
 
-def start_server(base: Path, *, app: str = "lab", disabled_extensions: tuple[str, ...] = ()) -> LabServer:
+def start_server(
+    base: Path, *, app: str = "lab", disabled_extensions: tuple[str, ...] = (), reuse: bool = False
+) -> LabServer:
     """Start `jupyter lab` or `jupyter notebook` (`app`) in `base`: see `start_lab`. Both expose
-    their application object as `window.jupyterapp` and read `overrides.json` from `base`."""
+    their application object as `window.jupyterapp` and read `overrides.json` from `base`.
+    `reuse`: `base` was set up by an earlier server (see `restart_server`); keep what it holds."""
     command, app_class = _APPS[app]
     root = base / "root"
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=reuse)
     dirs = {
         name: base / name
         for name in ("config", "data", "runtime", "settings", "workspaces", "ipython", "app-settings")
     }
     for d in dirs.values():
-        d.mkdir()
+        d.mkdir(exist_ok=reuse)
     (dirs["app-settings"] / "overrides.json").write_text(
         json.dumps(
             {
@@ -148,7 +151,7 @@ def start_server(base: Path, *, app: str = "lab", disabled_extensions: tuple[str
         )
     )
     if disabled_extensions:
-        (dirs["config"] / "labconfig").mkdir()
+        (dirs["config"] / "labconfig").mkdir(exist_ok=reuse)
         (dirs["config"] / "labconfig" / "page_config.json").write_text(
             json.dumps({"disabledExtensions": dict.fromkeys(disabled_extensions, True)})
         )
@@ -210,6 +213,14 @@ def stop_lab(server: LabServer, name: str = "jupyterlab") -> None:
         server.process.kill()
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(server.log, ARTIFACTS / f"{name}.log")
+
+
+def restart_server(server: LabServer, name: str = "jupyterlab-before-restart") -> None:
+    """Stop `server` and start a new one on the same folders (the same notebooks, settings and
+    models; no kernels, no widget models), updating `server` in place to point at it."""
+    stop_lab(server, name)
+    fresh = start_server(server.root.parent, app=server.app, reuse=True)
+    server.url, server.process, server.log = fresh.url, fresh.process, fresh.log
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,7 @@ function fakeNotebook(status: Kernel.Status = 'idle') {
         {
           node: cellNode,
           model: { type: 'code', sharedModel: { getSource: () => 'panel = fw.FooocusPanel()' } },
-          outputArea: { model: { clear: vi.fn() } }
+          outputArea: { model: { clear: vi.fn(), add: vi.fn() } }
         }
       ]
     }

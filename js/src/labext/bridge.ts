@@ -1,7 +1,8 @@
 /**
  * One notebook's bridge to the panels in it: answers their DOM events (ready, state, reconnect)
- * on the notebook panel's node and feeds them the kernel's status. It owns everything it attaches
- * and removes all of it when disposed, which happens by itself when the notebook panel closes.
+ * on the notebook panel's node, feeds them the kernel's status, and shows a saved summary where a
+ * panel's widget model is gone (a reopened notebook). It owns everything it attaches and removes
+ * all of it when disposed, which happens by itself when the notebook panel closes.
  */
 
 import type { NotebookPanel } from '@jupyterlab/notebook';
@@ -15,15 +16,21 @@ import {
   type PanelStateDetail
 } from '../common/events';
 import { isRecord } from '../common/record';
-import { KernelStatusFeed, NotebookClosedError } from './kernel';
-import { readRecord, readSaved, withKeptKeys, writeRecord } from './metadata';
-import { findCodeCell, reconnectPanel } from './reconnect';
+import { KernelStatusFeed } from './kernel';
+import { readSaved, writeRecord } from './metadata';
+import { findCodeCell } from './reconnect';
+import { ReconnectRun, type ReconnectJob } from './reconnect-all';
+import { SavedSummaries } from './saved-summary';
 
 /** The bridge between one notebook panel and the fooocus-widgets panels it holds. */
 export class NotebookBridge implements IDisposable {
   private readonly kernel: KernelStatusFeed;
   /** Aborts a Reconnect in flight when the notebook closes. */
   private readonly closing = new AbortController();
+  /** The "reconnect all" run going on, if any. */
+  private run: ReconnectRun | null = null;
+  /** The saved summaries shown where a panel's widget model is gone (./saved-summary). */
+  private readonly summaries: SavedSummaries;
   private disposed = false;
 
   constructor(private readonly panel: NotebookPanel) {
@@ -32,14 +39,17 @@ export class NotebookBridge implements IDisposable {
     panel.node.addEventListener(PANEL_STATE_EVENT, this.onState);
     panel.node.addEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
     panel.disposed.connect(this.dispose, this);
+    this.summaries = new SavedSummaries(panel, (key, cell, view) =>
+      this.reconnect({ key, cell, done: (ok, message) => (ok ? undefined : view.failed(message)) })
+    );
   }
 
   get isDisposed(): boolean {
     return this.disposed;
   }
 
-  /** Remove the DOM listeners and signal connections, drop kernel-status subscribers and
-   *  abort a Reconnect in flight. */
+  /** Remove the DOM listeners, signal connections and saved summaries, drop kernel-status
+   *  subscribers and abort a Reconnect in flight. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -49,6 +59,7 @@ export class NotebookBridge implements IDisposable {
     node.removeEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
     this.panel.disposed.disconnect(this.dispose, this);
     this.kernel.dispose();
+    this.summaries.dispose();
     this.closing.abort();
   }
 
@@ -71,21 +82,29 @@ export class NotebookBridge implements IDisposable {
     if (detail && typeof detail.key === 'string' && isRecord(detail.record)) writeRecord(this.panel, detail.key, detail.record);
   };
 
-  /** Reconnect was clicked (or fired by itself): save the record, then rebuild the panel from it,
-   *  with the keys a newer version added to the notebook's copy (the kernel keeps them too). */
+  /** Reconnect was clicked (or fired by itself): save the record, then bring back this panel
+   *  and every other panel of the notebook whose kernel connection is gone (./reconnect-all). */
   private readonly onReconnect = (ev: Event): void => {
     const detail = (ev as CustomEvent<PanelReconnectDetail>).detail;
     if (!detail || typeof detail.key !== 'string' || !isRecord(detail.record)) return;
     const cell = findCodeCell(this.panel, ev.target);
     if (!cell) return;
     ev.preventDefault(); // synchronously, before any await: the panel reads it as "handled"
-    const record = withKeptKeys(detail.record, readRecord(this.panel, detail.key));
     writeRecord(this.panel, detail.key, detail.record);
-    reconnectPanel(this.panel, cell, { ...detail, record }, this.closing.signal).catch((err: unknown) => {
-      if (err instanceof NotebookClosedError) return; // nobody is left to tell
-      const why = err instanceof Error ? err.message : String(err);
-      console.error('[fooocus-widgets] reconnect failed', err);
-      detail.done?.(false, `Reconnect failed: ${why}. Run this cell again: your settings are saved.`);
-    });
+    this.reconnect({ key: detail.key, cell, record: detail.record, done: detail.done });
   };
+
+  /**
+   * Bring back the panel of `job` and, in the same run, every other dead panel of the notebook:
+   * joins the run going on, if any (one kernel wait, one panel after another).
+   */
+  reconnect(job: ReconnectJob): void {
+    if (this.disposed) return;
+    if (this.run?.add(job)) return;
+    const run = new ReconnectRun(this.panel, job, this.closing.signal);
+    this.run = run;
+    void run.start().finally(() => {
+      if (this.run === run) this.run = null;
+    });
+  }
 }

@@ -1,11 +1,16 @@
 /**
  * The fooocus-widgets JupyterLab extension: keeps each panel's state in the notebook's metadata
  * (so it is saved with the .ipynb), tells panels what the kernel is doing, and on Reconnect makes
- * sure a kernel runs and brings the panel back in its own cell with everything the user had.
+ * sure a kernel runs and brings back, each in its own cell with everything the user had, the
+ * panel and every other panel of the notebook whose kernel connection is gone. Where a reopened
+ * notebook's panel has no widget model any more, it shows the panel's saved summary with a
+ * "Restore panel" button.
  *
  * This file is the plugin only: each open notebook gets one `NotebookBridge` (./bridge), which
  * removes everything it attached when the notebook closes. The metadata bridge is ./metadata,
- * kernel status ./kernel, the reconnect flow ./reconnect and its User Timing entries ./timing.
+ * kernel status ./kernel, the reconnect flow ./reconnect (one panel) and ./reconnect-all (every
+ * dead panel, one after another), its User Timing entries ./timing, and the saved summaries
+ * ./saved-summary.
  */
 
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
