@@ -6,10 +6,9 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RenderProps } from '@anywidget/types';
 import { PANEL_READY_EVENT, type PanelReadyDetail } from '../common/events';
 import type { SavedRecord } from '../common/record';
-import { defaultValues, FakeModel } from '../testing/fake-model';
+import { hook, type MountedPanel, mountPanel } from '../testing/mount';
 import { HEARTBEAT_TIMEOUT_MS, rerunAdvice } from './connection';
 import type { PanelModel } from './model';
 import {
@@ -21,25 +20,16 @@ import {
   outputIsItsOwnPage,
   storageWorks
 } from './page-keep';
-import widget from './index';
 
-interface Mounted {
-  model: FakeModel;
-  el: HTMLElement;
-  cleanup: () => void;
-}
+type Mounted = MountedPanel;
 
 let mounted: Mounted[] = [];
 let withExtension = false;
 
 /** Render a panel of key 'k' whose kernel has revision 3 (what the kernel's file store gave it). */
 function mount(overrides: Partial<PanelModel> = {}): Mounted {
-  const model = new FakeModel(defaultValues({ key: 'k', revision: 3, ...overrides }));
-  const el = document.createElement('div');
-  document.body.append(el);
-  const cleanup = widget.render({ model, el } as unknown as RenderProps<PanelModel>) as () => void;
+  const m = mountPanel({ key: 'k', revision: 3, ...overrides });
   vi.advanceTimersByTime(20); // the ready announcement runs on the next frame
-  const m = { model, el, cleanup };
   mounted.push(m);
   return m;
 }
@@ -51,11 +41,7 @@ function unmount(m: Mounted): void {
   mounted = mounted.filter(x => x !== m);
 }
 
-const q = <T extends HTMLElement = HTMLElement>(m: Mounted, hook: string): T => {
-  const found = m.el.querySelector<T>(`[data-fw="${hook}"]`);
-  if (!found) throw new Error(hook);
-  return found;
-};
+const q = <T extends HTMLElement = HTMLElement>(m: Mounted, name: string): T => hook<T>(m.el, name);
 
 function typeNegative(m: Mounted, text: string): void {
   const negative = q<HTMLTextAreaElement>(m, 'negative-prompt');

@@ -1,30 +1,22 @@
 /** One view of the panel: hooks, bindings, limits from the schema, Refresh, cleanup. */
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RenderProps } from '@anywidget/types';
-import { defaultValues, FakeModel, testSchema } from '../testing/fake-model';
+import { type FakeModel, testSchema } from '../testing/fake-model';
+import { hook, mountPanel } from '../testing/mount';
 import { isValidSeed } from './controls';
 import type { PanelModel } from './model';
 import { REFRESH_NOTE_MS } from './models-section';
 import { wholeTextField } from './schema';
-import widget from './index';
 
 let el: HTMLElement;
 let model: FakeModel;
 let cleanup: () => void;
 
 function mount(overrides: Partial<PanelModel> = {}): void {
-  model = new FakeModel(defaultValues(overrides));
-  el = document.createElement('div');
-  document.body.append(el);
-  cleanup = widget.render({ model, el } as unknown as RenderProps<PanelModel>) as () => void;
+  ({ model, el, cleanup } = mountPanel(overrides));
 }
 
-function q<T extends HTMLElement = HTMLElement>(hook: string): T {
-  const found = el.querySelector<T>(`[data-fw="${hook}"]`);
-  if (!found) throw new Error(`no [data-fw="${hook}"]`);
-  return found;
-}
+const q = <T extends HTMLElement = HTMLElement>(name: string): T => hook<T>(el, name);
 
 function type(input: HTMLInputElement | HTMLTextAreaElement, value: string, event = 'input'): void {
   input.value = value;

@@ -5,27 +5,19 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RenderProps } from '@anywidget/types';
-import { defaultValues, FakeModel } from '../testing/fake-model';
+import type { FakeModel } from '../testing/fake-model';
+import { hook, mountPanel } from '../testing/mount';
 import type { PanelModel } from './model';
-import widget from './index';
 
 let el: HTMLElement;
 let model: FakeModel;
 let cleanup: () => void;
 
 function mount(overrides: Partial<PanelModel> = {}): void {
-  model = new FakeModel(defaultValues(overrides));
-  el = document.createElement('div');
-  document.body.append(el);
-  cleanup = widget.render({ model, el } as unknown as RenderProps<PanelModel>) as () => void;
+  ({ model, el, cleanup } = mountPanel(overrides));
 }
 
-function q<T extends HTMLElement = HTMLElement>(hook: string): T {
-  const found = el.querySelector<T>(`[data-fw="${hook}"]`);
-  if (!found) throw new Error(`no [data-fw="${hook}"]`);
-  return found;
-}
+const q = <T extends HTMLElement = HTMLElement>(name: string): T => hook<T>(el, name);
 
 /** What the browser does for an edit: beforeinput, the new value, input. */
 function edit(input: HTMLInputElement | HTMLTextAreaElement, value: string): void {
