@@ -16,6 +16,7 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar
 
 __all__ = [
@@ -240,10 +241,20 @@ _JSON_TYPES: dict[Any, tuple[type, ...]] = {
 }
 
 
-def field_types(kind: type[Message]) -> dict[str, Any]:
-    """A message kind's fields and their Python types, in declaration order."""
-    hints = typing.get_type_hints(kind)
-    return {f.name: hints[f.name] for f in dataclasses.fields(kind)}
+_FIELD_TYPES: dict[type[Message], Mapping[str, Any]] = {}
+
+
+def field_types(kind: type[Message]) -> Mapping[str, Any]:
+    """A message kind's fields and their Python types, in declaration order (resolved once per
+    kind: every heartbeat is parsed with it).
+    """
+    found = _FIELD_TYPES.get(kind)
+    if found is None:
+        hints = typing.get_type_hints(kind)
+        found = _FIELD_TYPES[kind] = MappingProxyType(
+            {f.name: hints[f.name] for f in dataclasses.fields(kind)}
+        )
+    return found
 
 
 def _check_field(kind: type[Message], name: str, value: Any, expected: Any) -> None:
