@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .conftest import (
     LabServer,
@@ -106,6 +106,14 @@ def assert_nothing_ran(page: Page, lab: LabServer) -> None:
     assert not (lab.root / "PWNED").exists()
 
 
+def restart_and_reconnect(page: Page, root: Locator) -> None:
+    """Restart the kernel from the menu, then click the panel's Reconnect once the kernel is idle."""
+    restart_from_kernel_menu(page)
+    expect(root.locator('[data-fw="reconnect"]')).to_be_visible(timeout=20_000)
+    wait_kernel_idle(page)
+    root.locator('[data-fw="reconnect"]').click()
+
+
 def test_html_and_script_in_every_text_field_stay_data(page: Page, lab: LabServer) -> None:
     state = {
         "prompt": TEXT,
@@ -143,10 +151,7 @@ def test_html_and_script_in_every_text_field_stay_data(page: Page, lab: LabServe
     # a restart, then Reconnect: the same text reaches the new kernel as data
     root.locator('[data-fw="negative-prompt"]').fill("edited")
     wait_saved(page, HOSTILE_KEY, "negative_prompt", "edited")
-    restart_from_kernel_menu(page)
-    expect(root.locator('[data-fw="reconnect"]')).to_be_visible(timeout=20_000)
-    wait_kernel_idle(page)
-    root.locator('[data-fw="reconnect"]').click()
+    restart_and_reconnect(page, root)
     root = page.locator("[data-fw-panel]")
     expect(root.locator('[data-fw="generate"]')).to_be_visible(timeout=20_000)
     expect(root.locator('[data-fw="prompt"]')).to_have_value(TEXT)
@@ -280,10 +285,7 @@ def test_a_newer_schema_record_keeps_what_it_does_not_know(page: Page, lab: LabS
     assert saved["future_index"] == ["a", "b"]
 
     # Reconnect hands the new kernel what it does not know too: PanelState keeps it in `extras`
-    restart_from_kernel_menu(page)
-    expect(root.locator('[data-fw="reconnect"]')).to_be_visible(timeout=20_000)
-    wait_kernel_idle(page)
-    root.locator('[data-fw="reconnect"]').click()
+    restart_and_reconnect(page, root)
     root = page.locator('[data-fw-panel="future"]')
     expect(root.locator('[data-fw="generate"]')).to_be_visible(timeout=20_000)
     kernel = kernel_json(page, 1)["future"]
