@@ -68,6 +68,7 @@ class LabServer:
     process: subprocess.Popen[bytes]
     log: Path
     app: str = "lab"
+    collaborative: bool = False
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -125,11 +126,18 @@ def start_notebook(base: Path, *, disabled_extensions: tuple[str, ...] = ()) -> 
 
 
 def start_server(
-    base: Path, *, app: str = "lab", disabled_extensions: tuple[str, ...] = (), reuse: bool = False
+    base: Path,
+    *,
+    app: str = "lab",
+    disabled_extensions: tuple[str, ...] = (),
+    reuse: bool = False,
+    collaborative: bool = False,
 ) -> LabServer:
     """Start `jupyter lab` or `jupyter notebook` (`app`) in `base`: see `start_lab`. Both expose
     their application object as `window.jupyterapp` and read `overrides.json` from `base`.
-    `reuse`: `base` was set up by an earlier server (see `restart_server`); keep what it holds."""
+    `reuse`: `base` was set up by an earlier server (see `restart_server`); keep what it holds.
+    `collaborative`: real-time collaboration (jupyter-collaboration, installed for the tests) is on;
+    every other server turns it off, so that one test's server does not change the others'."""
     command, app_class = _APPS[app]
     root = base / "root"
     root.mkdir(parents=True, exist_ok=reuse)
@@ -185,13 +193,20 @@ def start_server(
         f"--{app_class}.expose_app_in_browser=True",
         f"--{app_class}.app_settings_dir={dirs['app-settings']}",
         "--ServerApp.disable_check_xsrf=True",
+        f"--YDocExtension.disable_rtc={not collaborative}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
     server = LabServer(
-        url=f"http://127.0.0.1:{port}", root=root, models=models, process=process, log=log, app=app
+        url=f"http://127.0.0.1:{port}",
+        root=root,
+        models=models,
+        process=process,
+        log=log,
+        app=app,
+        collaborative=collaborative,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -219,7 +234,7 @@ def restart_server(server: LabServer, name: str = "jupyterlab-before-restart") -
     """Stop `server` and start a new one on the same folders (the same notebooks, settings and
     models; no kernels, no widget models), updating `server` in place to point at it."""
     stop_lab(server, name)
-    fresh = start_server(server.root.parent, app=server.app, reuse=True)
+    fresh = start_server(server.root.parent, app=server.app, reuse=True, collaborative=server.collaborative)
     server.url, server.process, server.log = fresh.url, fresh.process, fresh.log
 
 
@@ -248,6 +263,17 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server = start_notebook(tmp_path_factory.mktemp("notebook7"))
     yield server
     stop_lab(server, "jupyter-notebook7")
+
+
+@pytest.fixture(scope="session")
+def collaborative_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab with real-time collaboration on (jupyter-collaboration): pages on one notebook
+    share its cells, outputs and metadata."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    server = start_server(tmp_path_factory.mktemp("lab-rtc"), collaborative=True)
+    yield server
+    stop_lab(server, "jupyterlab-rtc")
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,10 @@ export interface PanelReadyDetail {
   refused?: string;
   /** Filled by the extension: subscribe to kernel status changes; returns an unsubscribe. */
   onKernelStatus?: (callback: (status: KernelStatus) => void) => () => void;
+  /** Filled by the extension: subscribe to "another window is bringing this panel back" (real-time
+   *  collaboration: exactly one window rebuilds a panel); called with true while one is, false when
+   *  no longer. Returns an unsubscribe. */
+  onReconnectElsewhere?: (callback: (elsewhere: boolean) => void) => () => void;
 }
 
 export interface PanelStateDetail {

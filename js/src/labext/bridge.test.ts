@@ -16,6 +16,7 @@ import {
 } from '../common/events';
 import { METADATA_KEY, type SavedRecord } from '../common/record';
 import { NotebookBridge } from './bridge';
+import { answeringKernel } from '../testing/answering-kernel';
 import { KernelStatusFeed } from './kernel';
 import { RECONNECT_MEASURE } from './timing';
 
@@ -58,7 +59,7 @@ class FakeSessionContext {
   readonly session: { kernel: { status: Kernel.Status } };
 
   constructor(status: Kernel.Status) {
-    this.session = { kernel: { status } };
+    this.session = { kernel: answeringKernel({ status }) };
   }
 
   /** The kernel reports `status` (JupyterLab emits the session context's statusChanged). */
@@ -136,7 +137,7 @@ describe('NotebookBridge', () => {
     const { notebook, panel, panelEl, metadata } = fakeNotebook();
     const ctx = notebook.sessionContext;
     const bridge = new NotebookBridge(panel);
-    expect([ctx.statusChanged.connections, ctx.kernelChanged.connections, notebook.disposed.connections]).toEqual([1, 1, 1]);
+    expect([ctx.statusChanged.connections, ctx.kernelChanged.connections, notebook.disposed.connections]).toEqual([2, 1, 1]); // the status feed and the reply watch
     const ready: PanelReadyDetail = { key: 'k' };
     send(panelEl, PANEL_READY_EVENT, ready);
     const seen: KernelStatus[] = [];

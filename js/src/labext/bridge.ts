@@ -16,9 +16,11 @@ import {
   type PanelStateDetail
 } from '../common/events';
 import { isRecord } from '../common/record';
+import { CLAIM_TTL_MS, collaborationIsOn, ReconnectClaims, type AwarenessLike } from './claim';
 import { KernelStatusFeed } from './kernel';
 import { readSaved, writeRecord } from './metadata';
 import { findCodeCell } from './reconnect';
+import { RestartReplyWatch } from './reply-watch';
 import { ReconnectRun, type ReconnectJob } from './reconnect-all';
 import { SavedSummaries } from './saved-summary';
 
@@ -31,10 +33,16 @@ export class NotebookBridge implements IDisposable {
   private run: ReconnectRun | null = null;
   /** The saved summaries shown where a panel's widget model is gone (./saved-summary). */
   private readonly summaries: SavedSummaries;
+  /** Which window rebuilds which panel when several show this notebook (./claim). */
+  private readonly claims: ReconnectClaims;
+  /** Heals this page's kernel connection when replies stop after a restart (./reply-watch). */
+  private readonly replies: RestartReplyWatch;
   private disposed = false;
 
   constructor(private readonly panel: NotebookPanel) {
     this.kernel = new KernelStatusFeed(panel.sessionContext);
+    this.claims = new ReconnectClaims(sharedAwareness(panel), collaborationIsOn());
+    this.replies = new RestartReplyWatch(panel.sessionContext);
     panel.node.addEventListener(PANEL_READY_EVENT, this.onReady);
     panel.node.addEventListener(PANEL_STATE_EVENT, this.onState);
     panel.node.addEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
@@ -60,6 +68,8 @@ export class NotebookBridge implements IDisposable {
     this.panel.disposed.disconnect(this.dispose, this);
     this.kernel.dispose();
     this.summaries.dispose();
+    this.claims.dispose();
+    this.replies.dispose();
     this.closing.abort();
   }
 
@@ -74,7 +84,31 @@ export class NotebookBridge implements IDisposable {
     detail.saved = record;
     if (refused) detail.refused = refused;
     detail.onKernelStatus = callback => this.kernel.subscribe(callback);
+    detail.onReconnectElsewhere = callback => this.followClaims(detail.key, callback);
   };
+
+  /**
+   * Tell `callback` (at once and at every change) whether another window holds the claim to bring
+   * back the panel `key`. A claim that expires (its window went away) says so when it does.
+   */
+  private followClaims(key: string, callback: (elsewhere: boolean) => void): () => void {
+    let last: boolean | null = null;
+    let expiry: ReturnType<typeof setTimeout> | undefined;
+    const check = (): void => {
+      const elsewhere = this.claims.heldElsewhere(key);
+      if (expiry !== undefined) clearTimeout(expiry);
+      expiry = elsewhere ? setTimeout(check, CLAIM_TTL_MS + 100) : undefined;
+      if (elsewhere === last) return;
+      last = elsewhere;
+      callback(elsewhere);
+    };
+    const stop = this.claims.onChange(check);
+    check();
+    return () => {
+      stop();
+      if (expiry !== undefined) clearTimeout(expiry);
+    };
+  }
 
   /** A panel's state changed: save it in the notebook's metadata. */
   private readonly onState = (ev: Event): void => {
@@ -101,10 +135,20 @@ export class NotebookBridge implements IDisposable {
   reconnect(job: ReconnectJob): void {
     if (this.disposed) return;
     if (this.run?.add(job)) return;
-    const run = new ReconnectRun(this.panel, job, this.closing.signal);
+    const run = new ReconnectRun(this.panel, job, this.closing.signal, this.claims, () => this.replies.ensure());
     this.run = run;
     void run.start().finally(() => {
       if (this.run === run) this.run = null;
     });
+  }
+}
+
+/** The awareness of the notebook's shared document (every window on it, with collaboration). */
+function sharedAwareness(panel: NotebookPanel): AwarenessLike | null {
+  try {
+    const awareness = (panel.context.model.sharedModel as { awareness?: unknown }).awareness;
+    return awareness && typeof (awareness as AwarenessLike).getStates === 'function' ? (awareness as AwarenessLike) : null;
+  } catch {
+    return null;
   }
 }

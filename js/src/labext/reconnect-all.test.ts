@@ -7,6 +7,7 @@ import { PANEL_RECONNECT_EVENT, type PanelReconnectDetail } from '../common/even
 import { METADATA_KEY, type SavedRecord } from '../common/record';
 import { NotebookBridge } from './bridge';
 import { findDeadPanels } from './reconnect';
+import { answeringKernel } from '../testing/answering-kernel';
 
 const execute = vi.hoisted(() => vi.fn());
 vi.mock('@jupyterlab/outputarea', () => ({ OutputArea: { execute } }));
@@ -52,7 +53,7 @@ function fakeNotebook(cells: ReturnType<typeof fakeCell>[]) {
       isDisposed: false,
       hasNoKernel: false,
       ready: Promise.resolve(),
-      session: { kernel: { status: 'idle' } }
+      session: { kernel: answeringKernel({ status: 'idle' }) }
     },
     context: { path: 'two.ipynb' },
     model: {

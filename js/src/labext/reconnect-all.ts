@@ -5,16 +5,22 @@
  * panel that asked is rebuilt from the page's own copy; the others from the notebook's metadata,
  * read at their turn (the newest saved copy). A panel that fails says so in its own cell and the
  * others still come back. Panels that ask while a run is going join it instead of starting another
- * (with "Reconnect automatically" every panel asks at the same moment).
+ * (with "Reconnect automatically" every panel asks at the same moment). Where several windows
+ * show the notebook (real-time collaboration), each panel is rebuilt by exactly one of them: the
+ * window whose claim wins (./claim); the others leave it and see the live panel arrive.
  */
 
 import type { CodeCell } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { SavedRecord } from '../common/record';
+import { ReconnectClaims } from './claim';
 import { ensureKernel, NotebookClosedError } from './kernel';
 import { readRecord, withKeptKeys } from './metadata';
 import { findDeadPanels, rehydrateInCell, showsDeadPanel } from './reconnect';
 import { ReconnectTimer } from './timing';
+
+/** How long a window keeps its claim after rebuilding a panel (the others see the output first). */
+const CLAIM_HOLD_AFTER_MS = 2000;
 
 /** One panel to bring back. */
 export interface ReconnectJob {
@@ -42,11 +48,16 @@ export class ReconnectRun {
   /** Keys queued or handled in this run (found-dead panels are taken once per key). */
   private readonly keys = new Set<string>();
   private finished = false;
+  /** The check that the kernel answers this window, made once per run before the first rebuild. */
+  private answering: Promise<void> | null = null;
 
   constructor(
     private readonly panel: NotebookPanel,
     first: ReconnectJob,
-    private readonly signal: AbortSignal
+    private readonly signal: AbortSignal,
+    private readonly claims: ReconnectClaims = new ReconnectClaims(null),
+    /** Makes sure the kernel answers this page before anything runs (./reply-watch). */
+    private readonly repliesArrive: () => Promise<boolean> = async () => true
   ) {
     this.add(first);
   }
@@ -114,14 +125,30 @@ export class ReconnectRun {
       this.fail(job, 'the notebook holds no saved copy of this panel', false);
       return;
     }
+    // another window showing this notebook may be bringing it back already: then it does
+    if ((await this.claims.claim(key)) === 'elsewhere') {
+      console.info(`[fooocus-widgets] ${key} is being reconnected from another window`);
+      return;
+    }
+    // this window rebuilds it: first make sure the kernel answers this window (once per run)
+    this.answering ??= this.repliesArrive().then(ok => {
+      if (!ok) console.warn('[fooocus-widgets] the kernel does not answer this page; rebuilding the panels anyway');
+    });
+    await this.answering;
     const timer = job.timer ?? new ReconnectTimer(key);
     timer.kernelReady();
+    let rebuilt = false;
     try {
       await rehydrateInCell(this.panel, cell, key, record, timer, this.signal);
+      rebuilt = true;
     } catch (err) {
       if (err instanceof NotebookClosedError) return;
       console.error(`[fooocus-widgets] reconnect of ${key} failed`, err);
       this.fail(job, err instanceof Error ? err.message : String(err), true);
+    } finally {
+      // held a moment after success, while the shared output reaches the other windows
+      if (rebuilt) setTimeout(() => this.claims.release(key), CLAIM_HOLD_AFTER_MS);
+      else this.claims.release(key);
     }
   }
 

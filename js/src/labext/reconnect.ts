@@ -26,6 +26,12 @@ export function findCodeCell(panel: Pick<NotebookPanel, 'content'>, target: Even
  * Run the rehydrate call for the panel `key` in `cell` (the kernel must be ready: see
  * `ensureKernel`); `timer` was started when this panel's reconnect began. Throws when the kernel
  * could not rebuild the panel, or `NotebookClosedError` when `signal` aborted first.
+ *
+ * It runs through the cell's output area, not as a run of the cell (`CodeCell.execute`): a run of
+ * the cell would repeat everything else the cell does. This is safe with real-time collaboration:
+ * only the window that won the claim (./claim) runs it, its output reaches the other windows
+ * through the shared document like any run's, and the `[*]` hang once seen there came from the
+ * kernel connection (replies lost after a restart, ./reply-watch), whichever way code was run.
  */
 export async function rehydrateInCell(
   panel: NotebookPanel,

@@ -79,6 +79,8 @@ export class ConnectionMonitor {
   /** Reconnect by itself when the kernel is back after a crash (kept in browser storage). */
   autoReconnect = readAutoReconnect();
   private lostBy: LostBy | null = null;
+  /** The 'reconnecting' state is another window's doing (see `elsewhere`). */
+  private byOtherWindow = false;
   /** What happened, without what to do about it (that depends on the recovery). */
   private reason = '';
   private recovery: () => Recovery = () => WITH_EXTENSION;
@@ -174,7 +176,26 @@ export class ConnectionMonitor {
   }
 
   reconnecting(): void {
+    this.byOtherWindow = false;
     this.setState('reconnecting', 'Reconnecting…');
+  }
+
+  /**
+   * Another window showing this notebook is bringing the panel back (true), or no longer is
+   * (false). While it is, this view waits: its output is replaced by the live panel when done.
+   */
+  elsewhere(active: boolean): void {
+    if (active) {
+      if (this.state === 'live') return;
+      this.byOtherWindow = true;
+      this.setState('reconnecting', 'Reconnecting from another window…');
+      return;
+    }
+    if (!this.byOtherWindow || this.state !== 'reconnecting') return;
+    this.byOtherWindow = false; // that window gave up or went away: this one can do it
+    this.lostBy = 'comm';
+    this.reason = '';
+    this.setState('lost', 'The kernel is back. Reconnect to bring this panel to life with everything you set.');
   }
 
   /** Reconnect failed: say why, and what to do instead. */

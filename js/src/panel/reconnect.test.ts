@@ -21,6 +21,7 @@ let cleanup: () => void = () => {};
 let records: SavedRecord[];
 let saved: SavedRecord | undefined;
 let statusCallback: ((s: KernelStatus) => void) | undefined;
+let elsewhereCallback: ((elsewhere: boolean) => void) | undefined;
 let withExtension = true;
 
 function mount(overrides: Partial<PanelModel> = {}): void {
@@ -67,6 +68,12 @@ function onReady(ev: Event): void {
     statusCallback = cb;
     return () => {};
   };
+  detail.onReconnectElsewhere = cb => {
+    elsewhereCallback = cb;
+    return () => {
+      elsewhereCallback = undefined;
+    };
+  };
 }
 
 function onState(ev: Event): void {
@@ -100,6 +107,23 @@ describe('state mirror', () => {
 });
 
 describe('connection', () => {
+  it('waits while another window brings the panel back, and offers Reconnect again if it gives up', () => {
+    mount();
+    elsewhereCallback?.(true); // a live panel: nothing to wait for
+    expect(q('connection').hidden).toBe(true);
+    model.emit('comm_live_update');
+    statusCallback?.('idle');
+    elsewhereCallback?.(true);
+    expect(q('connection-text').textContent).toBe('Reconnecting from another window…');
+    expect((q('reconnect') as HTMLButtonElement).disabled).toBe(true);
+    elsewhereCallback?.(false);
+    expect(q('connection-text').textContent).toContain('The kernel is back');
+    expect((q('reconnect') as HTMLButtonElement).disabled).toBe(false);
+    cleanup();
+    cleanup = () => {};
+    expect(elsewhereCallback).toBeUndefined(); // unsubscribed with the panel
+  });
+
   it('swaps Generate for Reconnect when the comm goes, and keeps saving edits with newer revisions', () => {
     mount();
     model.emit('comm_live_update');

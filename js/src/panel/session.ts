@@ -191,6 +191,8 @@ export class PanelSession {
       if (isKernelStatus(status)) this.monitor.kernel(status);
       else console.warn(`[fooocus-widgets] ignored an unknown kernel status ${JSON.stringify(status)}`);
     });
+    const stopElsewhere = detail.onReconnectElsewhere?.(active => this.monitor.elsewhere(active === true));
+    if (stopElsewhere) this.cleanups.push(stopElsewhere);
     // the handshake: edits this kernel has not seen (made while it was away) go to it now
     // (the notebook's copy, browser storage, and what the page kept where storage failed)
     const fromNotebook = handled && isRecord(detail.saved) ? detail.saved : undefined;
