@@ -43,6 +43,9 @@ $(VENV)/.installed: pyproject.toml js/package-lock.json
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
 	(cd js && npm ci --no-audit --no-fund)
+	# a re-install would write the wheel's install.json through the develop link into the
+	# package (and the next wheel would hold it twice): drop the link first, it is made again below
+	rm -rf $(VENV)/share/jupyter/labextensions/fooocus-widgets
 	$(PY) -m pip install -q -e ".[dev]"
 	# link the lab extension to the build folder, so `make build` updates it in place
 	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
