@@ -60,6 +60,8 @@ def test_wheel_ships_the_bundles_and_the_lab_extension(tmp_path: Path) -> None:
     assert "fooocus_widgets/static/panel.js" in names
     assert "fooocus_widgets/static/panel.css" in names
     assert "fooocus_widgets/py.typed" in names
+    for weights in ("vae", "text_encoder", "text_encoder_2", "unet_a", "unet_b", "demo-style", "demo-detail"):
+        assert f"fooocus_widgets/demo/weights/{weights}.safetensors" in names
     assert f"{ext}/install.json" in names
     assert any(n.startswith(f"{ext}/static/remoteEntry.") for n in names)
     package = json.loads(zipfile.ZipFile(wheel).read(f"{ext}/package.json"))

@@ -11,9 +11,12 @@
     DIR/styles/demo-styles.json               a user style file
     DIR/README.txt
 
-Their weights are random: every image is noise. They use SDXL's block layout with tiny widths,
-SDXL's real CLIP tokenizers, and carry their diffusers configs in the file's metadata, so they
-load through the same `from_single_file` path as a real checkpoint.
+They use SDXL's block layout with tiny widths, SDXL's real CLIP tokenizers, and carry their
+diffusers configs in the file's metadata, so they load through the same `from_single_file` path
+as a real checkpoint. Their weights are assembled from the trained ones shipped in
+``fooocus_widgets/demo/weights`` (see `fooocus_widgets.demo`: a synthetic world of coloured
+shapes, `fooocus_widgets.demo.world.VOCABULARY`); where that folder is incomplete the weights
+are random and every image is noise. The fast-mode LoRA stand-ins are always random.
 """
 
 from __future__ import annotations
@@ -49,20 +52,36 @@ DEMO_STYLES = [
     {"name": "Demo Noise Poster", "prompt": "poster of {prompt}, bold shapes", "negative_prompt": "text"},
     {"name": "Demo Blueprint", "prompt": "blueprint drawing of {prompt}", "negative_prompt": "colour photo"},
 ]
-README = """\
+_README_HEAD = """\
 fooocus-widgets demo models
 ===========================
 
 These files are made by `python -m fooocus_widgets demo-models`. They have the SDXL architecture
-(tiny widths) and RANDOM weights: every image they generate is noise. They exist so that the panel,
-model switching, LoRAs and the fast performance modes can be tried and tested without downloading
-anything.
-
+(tiny widths). They exist so that the panel, model switching, LoRAs and the fast performance
+modes can be tried and tested without downloading anything.
+"""
+_README_TAIL = """
 To use a real model, put an SDXL .safetensors checkpoint in a `checkpoints` folder (LoRAs in
 `loras`) and point the panel at the folder above it:
 
     fw.FooocusPanel(models_dir="/path/to/models")     # or: export FOOOCUS_WIDGETS_MODELS=/path/to/models
 """
+README_RANDOM = (
+    _README_HEAD
+    + """
+These have RANDOM weights (no trained demo weights were found): every image they generate is noise.
+"""
+    + _README_TAIL
+)
+README_TRAINED_BODY = """
+They were trained (on a CPU, in minutes) on a tiny synthetic world, and they draw only that:
+"""
+
+
+def _trained_readme() -> str:
+    from ..demo.world import VOCABULARY
+
+    return _README_HEAD + README_TRAINED_BODY + "\n" + VOCABULARY + _README_TAIL
 
 
 def demo_configs() -> dict[str, dict[str, Any]]:
@@ -99,7 +118,7 @@ def demo_configs() -> dict[str, dict[str, Any]]:
             "addition_embed_type_num_heads": 64,
             "projection_class_embeddings_input_dim": 6 * 8 + 32,
             "cross_attention_dim": 32 + 48,
-            "norm_num_groups": 8,
+            "norm_num_groups": 4,  # 4-16 channels a group: a flat latent keeps its colour
         },
         "vae": {
             "in_channels": 3,
@@ -107,9 +126,10 @@ def demo_configs() -> dict[str, dict[str, Any]]:
             "latent_channels": 4,
             "down_block_types": ["DownEncoderBlock2D"] * 4,
             "up_block_types": ["UpDecoderBlock2D"] * 4,
-            "block_out_channels": [8, 8, 16, 16],
+            # one group per GroupNorm; the weights are written by hand (fooocus_widgets.demo.vae_weights)
+            "block_out_channels": [16, 32, 32, 32],
             "layers_per_block": 1,
-            "norm_num_groups": 8,
+            "norm_num_groups": 1,
             "sample_size": 1024,
             "scaling_factor": 0.13025,
             "force_upcast": False,
@@ -186,6 +206,59 @@ def _embedded_configs(pipe: Any) -> str:
     )
 
 
+#: The shipped trained weights (see ``fooocus_widgets.demo``), one file per component.
+TRAINED_WEIGHTS_DIR = Path(__file__).parent.parent / "demo" / "weights"
+TRAINED_FILES = {
+    "demo-sdxl-a.safetensors": "unet_a.safetensors",
+    "demo-sdxl-b.safetensors": "unet_b.safetensors",
+    "demo-detail.safetensors": "demo-detail.safetensors",
+    "demo-style.safetensors": "demo-style.safetensors",
+}
+_SHARED_FILES = ("text_encoder.safetensors", "text_encoder_2.safetensors", "vae.safetensors")
+
+
+def trained_weights_present(weights_dir: Path = TRAINED_WEIGHTS_DIR) -> bool:
+    """Whether `weights_dir` holds every trained component the demo models are assembled from."""
+    names = (*_SHARED_FILES, *TRAINED_FILES.values())
+    return all((weights_dir / name).is_file() for name in names)
+
+
+def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        tensors = {name: f.get_tensor(name).float() for name in f.keys()}  # noqa: SIM118
+        return tensors, dict(f.metadata() or {})
+
+
+def build_trained_pipeline(unet_file: str, weights_dir: Path = TRAINED_WEIGHTS_DIR) -> Any:
+    """A demo pipeline with the trained weights of `weights_dir` (UNet from `unet_file`)."""
+    from ..demo.conditioning import token_embeddings
+
+    pipe = build_demo_pipeline(1)
+    for offset, name in enumerate(("text_encoder", "text_encoder_2")):
+        encoder = getattr(pipe, name)
+        state, metadata = _read(weights_dir / f"{name}.safetensors")
+        # the key's prefix depends on the transformers version
+        key = next(k for k in encoder.state_dict() if k.endswith("token_embedding.weight"))
+        state[key] = token_embeddings(int(metadata["token_seed"]) + offset, encoder.config.hidden_size)
+        encoder.load_state_dict(state, strict=True)
+    vae_state, vae_metadata = _read(weights_dir / "vae.safetensors")
+    pipe.vae.load_state_dict(vae_state, strict=True)
+    pipe.vae.register_to_config(scaling_factor=float(vae_metadata["scaling_factor"]))
+    pipe.unet.load_state_dict(_read(weights_dir / unet_file)[0], strict=True)
+    return pipe
+
+
+def _save_trained_lora(path: Path, weights_file: Path) -> None:
+    from diffusers import StableDiffusionXLPipeline
+
+    layers, _ = _read(weights_file)
+    StableDiffusionXLPipeline.save_lora_weights(
+        str(path.parent), unet_lora_layers=layers, weight_name=path.name, safe_serialization=True
+    )
+
+
 def _save_lora(pipe: Any, path: Path, seed: int) -> None:
     from diffusers import StableDiffusionXLPipeline
     from peft import LoraConfig
@@ -215,9 +288,17 @@ def _save_lora(pipe: Any, path: Path, seed: int) -> None:
     pipe.unet.delete_adapters("demo")
 
 
-def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]:
-    """Create the demo models under `directory`; existing files are kept unless `overwrite`."""
+def write_demo_models(
+    directory: Path, *, overwrite: bool = False, weights_dir: Path = TRAINED_WEIGHTS_DIR
+) -> list[Path]:
+    """Create the demo models under `directory`; existing files are kept unless `overwrite`.
+
+    They are assembled from the trained weights in `weights_dir` when it has them all, else
+    (a checkout without trained weights) given random weights.
+    """
     from safetensors.torch import save_file
+
+    trained = trained_weights_present(weights_dir)
 
     checkpoints, loras, styles = directory / "checkpoints", directory / "loras", directory / "styles"
     for folder in (checkpoints, loras, styles):
@@ -228,7 +309,9 @@ def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]
         path = checkpoints / name
         if path.exists() and not overwrite:
             continue
-        pipe = build_demo_pipeline(seed)
+        pipe = (
+            build_trained_pipeline(TRAINED_FILES[name], weights_dir) if trained else build_demo_pipeline(seed)
+        )
         tmp = path.with_name(f".{name}.tmp")
         save_file(
             pipeline_to_original_state_dict(pipe),
@@ -243,8 +326,11 @@ def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]
         path = loras / name
         if path.exists() and not overwrite:
             continue
-        pipe = pipe or build_demo_pipeline(next(iter(DEMO_CHECKPOINTS.values())))
-        _save_lora(pipe, path, seed)
+        if trained and name in TRAINED_FILES:
+            _save_trained_lora(path, weights_dir / TRAINED_FILES[name])
+        else:
+            pipe = pipe or build_demo_pipeline(next(iter(DEMO_CHECKPOINTS.values())))
+            _save_lora(pipe, path, seed)
         written.append(path)
     style_file = styles / "demo-styles.json"
     if overwrite or not style_file.exists():
@@ -252,7 +338,7 @@ def write_demo_models(directory: Path, *, overwrite: bool = False) -> list[Path]
         written.append(style_file)
     readme = directory / "README.txt"
     if overwrite or not readme.exists():
-        readme.write_text(README)
+        readme.write_text(_trained_readme() if trained else README_RANDOM)
         written.append(readme)
     return written
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from fooocus_widgets.engine.demo import DEMO_LORAS
+from fooocus_widgets.engine.demo import DEMO_LORAS, TRAINED_FILES
 from fooocus_widgets.engine.lora_compat import check_lora_fits, read_lora_pairs
 from fooocus_widgets.engine.run import Engine
 from fooocus_widgets.errors import ModelFileError
@@ -43,7 +43,8 @@ def lora_folder(demo_dir: Path) -> Iterator[Path]:
         path.unlink()
 
 
-def _demo_lora(folder: Path, name: str = "demo-detail.safetensors") -> dict[str, torch.Tensor]:
+def _demo_lora(folder: Path, name: str = "sdxl_lcm_lora.safetensors") -> dict[str, torch.Tensor]:
+    """A LoRA in diffusers format (default: a random stand-in, rank 4 on the 136 attention layers)."""
     return load_file(str(folder / name))
 
 
@@ -56,7 +57,10 @@ def _check(engine: Engine, pipe: Any, path: Path) -> int:
 
 @pytest.mark.parametrize("name", list(DEMO_LORAS))
 def test_the_demo_loras_fit_the_demo_model(engine: Engine, pipe: Any, lora_folder: Path, name: str) -> None:
-    assert _check(engine, pipe, lora_folder / name) == 136  # to_q/k/v/out of each attention
+    # the trained ones also adapt proj_in/proj_out and the resnets' convs; the random stand-ins
+    # only to_q/k/v/out of each attention
+    expected = 192 if name in TRAINED_FILES else 136
+    assert _check(engine, pipe, lora_folder / name) == expected
 
 
 def test_a_kohya_format_lora_is_read_with_diffusers_names(
