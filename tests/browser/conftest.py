@@ -19,10 +19,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import nbformat
 import pytest
@@ -238,10 +238,15 @@ def restart_server(server: LabServer, name: str = "jupyterlab-before-restart") -
     server.url, server.process, server.log = fresh.url, fresh.process, fresh.log
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def require_chromium() -> None:
+    """Fail (not skip) when Debian's Chromium is missing: a browser test that did not run is no pass."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    require_chromium()
     server = start_lab(tmp_path_factory.mktemp("lab"))
     yield server
     stop_lab(server)
@@ -258,8 +263,7 @@ def lab_without_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(scope="session")
 def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """Jupyter Notebook 7 (the same lab extensions, Notebook 7's own shell and pages)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    require_chromium()
     server = start_notebook(tmp_path_factory.mktemp("notebook7"))
     yield server
     stop_lab(server, "jupyter-notebook7")
@@ -269,8 +273,7 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 def collaborative_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """JupyterLab with real-time collaboration on (jupyter-collaboration): pages on one notebook
     share its cells, outputs and metadata."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    require_chromium()
     server = start_server(tmp_path_factory.mktemp("lab-rtc"), collaborative=True)
     yield server
     stop_lab(server, "jupyterlab-rtc")
@@ -289,15 +292,23 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+class PageFactory(Protocol):
+    """Opens a page on `server` in a fresh browser context (see `browser_page_factory`)."""
+
+    def __call__(self, server: LabServer, *, keep_sessions: bool = False) -> Page: ...
+
+
 @pytest.fixture
-def browser_page_factory(
-    browser: Browser, request: pytest.FixtureRequest
-) -> Iterator[Callable[[LabServer], Page]]:
-    """Pages on a given server, each in a fresh browser context; sessions are ended before and after."""
+def browser_page_factory(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageFactory]:
+    """Pages on a given server, each in a fresh browser context; sessions are ended before (unless
+    `keep_sessions`: a second window on the same notebook and kernel) and after. Each page keeps
+    its console in `page.console_messages`; on failure every page leaves a screenshot and its
+    console in test-results."""
     opened: list[tuple[LabServer, BrowserContext, Page, list[str]]] = []
 
-    def open_page(server: LabServer) -> Page:
-        server.delete_sessions()
+    def open_page(server: LabServer, *, keep_sessions: bool = False) -> Page:
+        if not keep_sessions:
+            server.delete_sessions()
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -313,17 +324,18 @@ def browser_page_factory(
 
     yield open_page
     rep = getattr(request.node, "rep_call", None)
-    for server, context, page, console in opened:
+    for n, (server, context, page, console) in enumerate(opened):
         if rep is not None and rep.failed:
             ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-            (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
+            name = request.node.name if len(opened) == 1 else f"{request.node.name}-{n}"
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+            (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(console))
         context.close()
         server.delete_sessions()
 
 
 @pytest.fixture
-def page(browser_page_factory: Callable[[LabServer], Page], lab: LabServer) -> Page:
+def page(browser_page_factory: PageFactory, lab: LabServer) -> Page:
     return browser_page_factory(lab)
 
 
@@ -360,15 +372,17 @@ def run_all(page: Page) -> None:
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
-def run_cell(page: Page, index: int) -> None:
-    """Select cell `index` and run it (without adding a cell)."""
+def run_cell(page: Page, index: int, *, wait: bool = True) -> None:
+    """Select cell `index` and run it (without adding a cell); `wait`: until it has finished (else
+    return at once, so that a run that never finishes fails an output check, not hangs here)."""
     page.evaluate(
-        """(i) => {
+        """async ([i, wait]) => {
             const panel = window.jupyterapp.shell.currentWidget;
             panel.content.activeCellIndex = i;
-            return window.jupyterapp.commands.execute('notebook:run-cell');
+            const run = window.jupyterapp.commands.execute('notebook:run-cell');
+            if (wait) await run;
         }""",
-        index,
+        [index, wait],
     )
 
 
