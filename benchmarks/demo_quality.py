@@ -27,8 +27,9 @@ from fooocus_widgets.demo.measure import (
     saturation,
     shape_and_position,
 )
+from fooocus_widgets.demo.weights import WEIGHTS_DIR
 from fooocus_widgets.demo.world import COLOURS, POSITIONS, SHAPES
-from fooocus_widgets.engine.demo import TRAINED_WEIGHTS_DIR, write_demo_models
+from fooocus_widgets.engine.demo import write_demo_models
 
 
 def generate(models: Path, prompt: str, seed: int, args: argparse.Namespace, **kw):
@@ -62,7 +63,7 @@ def colour_accuracy(models: Path, args: argparse.Namespace, styles: list[str] | 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--weights", type=Path, default=TRAINED_WEIGHTS_DIR)
+    parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=8)

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from ..demo.weights import WEIGHTS_DIR, load_component
 from .checkpoints import CONFIG_METADATA_KEY
 from .convert import pipeline_to_original_state_dict
 from .tokenizers import VOCAB_SIZE, sdxl_tokenizers
@@ -206,8 +207,7 @@ def _embedded_configs(pipe: Any) -> str:
     )
 
 
-#: The shipped trained weights (see ``fooocus_widgets.demo``), one file per component.
-TRAINED_WEIGHTS_DIR = Path(__file__).parent.parent / "demo" / "weights"
+#: The trained weight file each demo file is assembled from (in ``demo.weights.WEIGHTS_DIR``).
 TRAINED_FILES = {
     "demo-sdxl-a.safetensors": "unet_a.safetensors",
     "demo-sdxl-b.safetensors": "unet_b.safetensors",
@@ -217,43 +217,35 @@ TRAINED_FILES = {
 _SHARED_FILES = ("text_encoder.safetensors", "text_encoder_2.safetensors", "vae.safetensors")
 
 
-def trained_weights_present(weights_dir: Path = TRAINED_WEIGHTS_DIR) -> bool:
+def trained_weights_present(weights_dir: Path = WEIGHTS_DIR) -> bool:
     """Whether `weights_dir` holds every trained component the demo models are assembled from."""
     names = (*_SHARED_FILES, *TRAINED_FILES.values())
     return all((weights_dir / name).is_file() for name in names)
 
 
-def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        tensors = {name: f.get_tensor(name).float() for name in f.keys()}  # noqa: SIM118
-        return tensors, dict(f.metadata() or {})
-
-
-def build_trained_pipeline(unet_file: str, weights_dir: Path = TRAINED_WEIGHTS_DIR) -> Any:
+def build_trained_pipeline(unet_file: str, weights_dir: Path = WEIGHTS_DIR) -> Any:
     """A demo pipeline with the trained weights of `weights_dir` (UNet from `unet_file`)."""
     from ..demo.conditioning import token_embeddings
 
     pipe = build_demo_pipeline(1)
     for offset, name in enumerate(("text_encoder", "text_encoder_2")):
         encoder = getattr(pipe, name)
-        state, metadata = _read(weights_dir / f"{name}.safetensors")
+        state, metadata = load_component(weights_dir / f"{name}.safetensors")
         # the key's prefix depends on the transformers version
         key = next(k for k in encoder.state_dict() if k.endswith("token_embedding.weight"))
         state[key] = token_embeddings(int(metadata["token_seed"]) + offset, encoder.config.hidden_size)
         encoder.load_state_dict(state, strict=True)
-    vae_state, vae_metadata = _read(weights_dir / "vae.safetensors")
+    vae_state, vae_metadata = load_component(weights_dir / "vae.safetensors")
     pipe.vae.load_state_dict(vae_state, strict=True)
     pipe.vae.register_to_config(scaling_factor=float(vae_metadata["scaling_factor"]))
-    pipe.unet.load_state_dict(_read(weights_dir / unet_file)[0], strict=True)
+    pipe.unet.load_state_dict(load_component(weights_dir / unet_file)[0], strict=True)
     return pipe
 
 
 def _save_trained_lora(path: Path, weights_file: Path) -> None:
     from diffusers import StableDiffusionXLPipeline
 
-    layers, _ = _read(weights_file)
+    layers, _ = load_component(weights_file)
     StableDiffusionXLPipeline.save_lora_weights(
         str(path.parent), unet_lora_layers=layers, weight_name=path.name, safe_serialization=True
     )
@@ -289,7 +281,7 @@ def _save_lora(pipe: Any, path: Path, seed: int) -> None:
 
 
 def write_demo_models(
-    directory: Path, *, overwrite: bool = False, weights_dir: Path = TRAINED_WEIGHTS_DIR
+    directory: Path, *, overwrite: bool = False, weights_dir: Path = WEIGHTS_DIR
 ) -> list[Path]:
     """Create the demo models under `directory`; existing files are kept unless `overwrite`.
 
