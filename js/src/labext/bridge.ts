@@ -19,6 +19,7 @@ import { isRecord } from '../common/record';
 import { CLAIM_TTL_MS, collaborationIsOn, ReconnectClaims, type AwarenessLike } from './claim';
 import { KernelStatusFeed } from './kernel';
 import { readSaved, writeRecord } from './metadata';
+import { PeerLinks } from './peer-links';
 import { findCodeCell } from './reconnect';
 import { RestartReplyWatch } from './reply-watch';
 import { ReconnectRun, type ReconnectJob } from './reconnect-all';
@@ -37,12 +38,16 @@ export class NotebookBridge implements IDisposable {
   private readonly claims: ReconnectClaims;
   /** Heals this page's kernel connection when replies stop after a restart (./reply-watch). */
   private readonly replies: RestartReplyWatch;
+  /** Whether other windows on this notebook are still re-linking to the kernel (./peer-links). */
+  private readonly links: PeerLinks;
   private disposed = false;
 
   constructor(private readonly panel: NotebookPanel) {
     this.kernel = new KernelStatusFeed(panel.sessionContext);
-    this.claims = new ReconnectClaims(sharedAwareness(panel), collaborationIsOn());
-    this.replies = new RestartReplyWatch(panel.sessionContext);
+    const awareness = sharedAwareness(panel);
+    this.claims = new ReconnectClaims(awareness, collaborationIsOn());
+    this.links = new PeerLinks(awareness);
+    this.replies = new RestartReplyWatch(panel.sessionContext, undefined, state => this.links.publish(state));
     panel.node.addEventListener(PANEL_READY_EVENT, this.onReady);
     panel.node.addEventListener(PANEL_STATE_EVENT, this.onState);
     panel.node.addEventListener(PANEL_RECONNECT_EVENT, this.onReconnect);
@@ -70,6 +75,7 @@ export class NotebookBridge implements IDisposable {
     this.summaries.dispose();
     this.claims.dispose();
     this.replies.dispose();
+    this.links.dispose();
     this.closing.abort();
   }
 
@@ -135,7 +141,14 @@ export class NotebookBridge implements IDisposable {
   reconnect(job: ReconnectJob): void {
     if (this.disposed) return;
     if (this.run?.add(job)) return;
-    const run = new ReconnectRun(this.panel, job, this.closing.signal, this.claims, () => this.replies.ensure());
+    const run = new ReconnectRun(
+      this.panel,
+      job,
+      this.closing.signal,
+      this.claims,
+      () => this.replies.ensure(),
+      () => this.links.settled()
+    );
     this.run = run;
     void run.start().finally(() => {
       if (this.run === run) this.run = null;

@@ -6,6 +6,8 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { PANEL_RECONNECT_EVENT, type PanelReconnectDetail } from '../common/events';
 import { METADATA_KEY, type SavedRecord } from '../common/record';
 import { NotebookBridge } from './bridge';
+import { ReconnectClaims } from './claim';
+import { ReconnectRun } from './reconnect-all';
 import { findDeadPanels } from './reconnect';
 import { answeringKernel } from '../testing/answering-kernel';
 
@@ -158,5 +160,31 @@ describe('Reconnect all', () => {
     expect(none.outputArea.model.clear).not.toHaveBeenCalled();
     expect(a.outputArea.model.add).not.toHaveBeenCalled();
     expect(c.outputArea.model.add).not.toHaveBeenCalled();
+  });
+});
+
+describe('Reconnect with other windows on the notebook', () => {
+  it('rebuilds only once no other window is re-linking to the kernel', async () => {
+    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    execute.mockResolvedValue({ content: { status: 'ok' } });
+    const a = fakeCell('a', true);
+    const { panel } = fakeNotebook([a]);
+    let linked = (_ok: boolean): void => undefined;
+    const othersLinked = vi.fn(() => new Promise<boolean>(resolve => (linked = resolve)));
+    const run = new ReconnectRun(
+      panel,
+      { key: 'a', cell: a as never, record: record(1, 'page a') },
+      new AbortController().signal,
+      new ReconnectClaims(null),
+      async () => true,
+      othersLinked
+    );
+    const finished = run.start();
+    await vi.waitFor(() => expect(othersLinked).toHaveBeenCalledTimes(1));
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(execute).not.toHaveBeenCalled(); // the other window would miss the new panel
+    linked(true);
+    await finished;
+    expect(calls()).toEqual(['a:page a']);
   });
 });

@@ -50,6 +50,8 @@ export class ReconnectRun {
   private finished = false;
   /** The check that the kernel answers this window, made once per run before the first rebuild. */
   private answering: Promise<void> | null = null;
+  /** The wait for other windows to finish re-linking to the kernel, once per run (./peer-links). */
+  private peersLinked: Promise<void> | null = null;
 
   constructor(
     private readonly panel: NotebookPanel,
@@ -57,7 +59,9 @@ export class ReconnectRun {
     private readonly signal: AbortSignal,
     private readonly claims: ReconnectClaims = new ReconnectClaims(null),
     /** Makes sure the kernel answers this page before anything runs (./reply-watch). */
-    private readonly repliesArrive: () => Promise<boolean> = async () => true
+    private readonly repliesArrive: () => Promise<boolean> = async () => true,
+    /** Resolves when no other window on the notebook is re-linking to the kernel (./peer-links). */
+    private readonly othersLinked: () => Promise<boolean> = async () => true
   ) {
     this.add(first);
   }
@@ -135,6 +139,11 @@ export class ReconnectRun {
       if (!ok) console.warn('[fooocus-widgets] the kernel does not answer this page; rebuilding the panels anyway');
     });
     await this.answering;
+    // and that no other window is opening its kernel connection again: it would miss the new panel
+    this.peersLinked ??= this.othersLinked().then(ok => {
+      if (!ok) console.warn('[fooocus-widgets] another window is still reconnecting to the kernel; rebuilding anyway');
+    });
+    await this.peersLinked;
     const timer = job.timer ?? new ReconnectTimer(key);
     timer.kernelReady();
     let rebuilt = false;

@@ -75,6 +75,31 @@ describe('RestartReplyWatch', () => {
   });
 });
 
+describe('RestartReplyWatch link state', () => {
+  it('says "checking" from the restart until its probe has an answer, then "ok"', async () => {
+    const k = kernel(1); // deaf until reconnected once
+    const listeners = new Set<() => void>();
+    const ctx = {
+      statusChanged: { connect: (f: () => void) => (listeners.add(f), true), disconnect: (f: () => void) => listeners.delete(f) },
+      session: { kernel: k }
+    };
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const said: string[] = [];
+    const watch = new RestartReplyWatch(ctx, 20, state => said.push(state));
+    const emit = (status: string) => {
+      k.status = status;
+      for (const f of [...listeners]) f();
+    };
+    emit('restarting');
+    expect(said).toEqual(['checking']);
+    emit('idle');
+    await vi.waitFor(() => expect(said.at(-1)).toBe('ok'));
+    expect(k.reconnect).toHaveBeenCalledTimes(1); // 'ok' only after the heal
+    expect(said.filter(s => s === 'ok')).toHaveLength(1);
+    watch.dispose();
+  });
+});
+
 describe('UnseenRuns', () => {
   const run = (id: string) => ({ channel: 'shell', header: { msg_type: 'execute_request', msg_id: id }, parent_header: {} });
   const answer = (type: string, parent: string) => ({ channel: 'iopub', header: { msg_type: type }, parent_header: { msg_id: parent } });

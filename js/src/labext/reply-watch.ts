@@ -144,7 +144,9 @@ export class RestartReplyWatch {
 
   constructor(
     private readonly ctx: WatchedSession,
-    private readonly timeoutMs = PROBE_TIMEOUT_MS
+    private readonly timeoutMs = PROBE_TIMEOUT_MS,
+    /** Told when this page starts checking its kernel connection, and when it is done (./peer-links). */
+    private readonly onLink: (state: 'checking' | 'ok') => void = () => undefined
   ) {
     ctx.statusChanged.connect(this.onStatus, this);
   }
@@ -155,8 +157,11 @@ export class RestartReplyWatch {
     if (this.disposed || !kernel) return Promise.resolve(false);
     this.follow(kernel);
     if (!this.inFlight) {
+      this.onLink('checking');
       this.inFlight = healReplies(kernel, this.timeoutMs, () => this.resendUnseen(kernel)).finally(() => {
         this.inFlight = null;
+        // done trying, healed or not: other windows need not wait for this one any longer
+        if (!this.restarted) this.onLink('ok');
       });
     }
     return this.inFlight;
@@ -203,6 +208,7 @@ export class RestartReplyWatch {
     if (NEW_KERNEL_STATUSES.has(status) && !this.restarted) {
       this.restarted = true;
       this.restartedAt = Date.now();
+      this.onLink('checking'); // until the probe after the restart has its answer
     }
     if (status !== 'idle' || !this.restarted) return;
     this.restarted = false;
