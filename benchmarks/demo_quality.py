@@ -3,6 +3,7 @@
     python benchmarks/demo_quality.py                  # the shipped weights
     python benchmarks/demo_quality.py --weights DIR    # from `python -m fooocus_widgets.demo.train --out DIR`
     python benchmarks/demo_quality.py --colour-only    # just the colour accuracy (no styles, default styles)
+    python benchmarks/demo_quality.py --compare DIR    # also the colour accuracy of a rerun's weights
 
 Everything goes through `fooocus_widgets.generate` at the panel's defaults (sampler, scheduler,
 guidance), 256x256 and 8 steps unless told otherwise. A white shape is asked for on a black
@@ -22,6 +23,7 @@ import torch
 
 import fooocus_widgets as fw
 from fooocus_widgets.demo.measure import (
+    background_colour,
     dominant_colour,
     high_frequency_energy,
     saturation,
@@ -68,19 +70,25 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--colour-only", action="store_true")
+    parser.add_argument("--compare", type=Path, help="a retrained weights folder: its colour accuracy too")
     args = parser.parse_args()
     torch.set_num_threads(2)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        models = Path(tmp)
+        models = Path(tmp) / "shipped"
         write_demo_models(models, weights_dir=args.weights)
         print(f"weights: {args.weights}; {args.size}x{args.size}, {args.steps} steps, panel defaults")
+        compared = Path(tmp) / "compared"
+        if args.compare is not None:
+            write_demo_models(compared, weights_dir=args.compare)
         for label, styles in (("default styles", None), ("no styles", [])):
-            rates = colour_accuracy(models, args, styles)
-            shown = ", ".join(f"{c} {r:.0%}" for c, r in rates.items())
-            print(
-                f"colour accuracy ({label}): mean {statistics.mean(rates.values()):.0%}; {shown}", flush=True
-            )
+            for name, folder in (("", models), (f" [rerun {args.compare}]", compared)):
+                if folder is compared and args.compare is None:
+                    continue
+                rates = colour_accuracy(folder, args, styles)
+                shown = ", ".join(f"{c} {r:.0%}" for c, r in rates.items())
+                mean = statistics.mean(rates.values())
+                print(f"colour accuracy ({label}){name}: mean {mean:.0%}; {shown}", flush=True)
         if args.colour_only:
             return
 
@@ -117,6 +125,14 @@ def main() -> None:
             f"position recognised {position_hits / total:.0%} ({total} images)",
             flush=True,
         )
+
+        hits = total = 0
+        for colour in COLOURS:
+            for background in (c for c in COLOURS if c != colour):
+                picture = generate(models, f"a {colour} circle on a {background} background", total, args)
+                hits += background_colour(picture) == background
+                total += 1
+        print(f"background colour recognised {hits / total:.0%} ({total} images, default styles)", flush=True)
 
         prompt = "a red circle on a blue background"
         base = [generate(models, prompt, s, args, styles=[]) for s in range(args.seeds // 2)]

@@ -12,6 +12,7 @@ import numpy as np
 from .world import COLOURS
 
 __all__ = [
+    "background_colour",
     "dominant_colour",
     "high_frequency_energy",
     "saturation",
@@ -45,6 +46,16 @@ def dominant_colour(image: object) -> str | None:
         return None
     nearest = np.linalg.norm(pixels[:, None, :] - _RGB[None], axis=-1).argmin(axis=1)
     return _NAMES[int(np.bincount(nearest, minlength=len(_NAMES)).argmax())]
+
+
+def background_colour(image: object) -> str:
+    """The colour word nearest to the median of the picture's outermost pixels (a shape keeps off
+    the border; a gradient background is judged by its median).
+    """
+    pixels = _pixels(image)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
+    median = np.median(border, axis=0)
+    return _NAMES[int(np.linalg.norm(_RGB - median[None], axis=-1).argmin())]
 
 
 def shape_and_position(image: object) -> tuple[str | None, str | None]:

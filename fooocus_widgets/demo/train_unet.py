@@ -5,7 +5,10 @@ model works at the panel's sizes too) and kept as latents with their `Scene`s. E
 step picks one size, draws a caption for each scene (with or without its position and
 background words, sometimes wrapped in a style, 10% replaced by an unconditional side for
 classifier-free guidance), noises the latents on the demo scheduler's schedule and regresses
-the noise (epsilon prediction), with SDXL's size/crop time ids.
+the noise (epsilon prediction), with SDXL's size/crop time ids. Each sample's loss is weighted by
+min(SNR, 5)/SNR ("min-SNR", Hang et al. 2023): the nearly clean timesteps, where the loss is
+mostly fine detail, count less, so the steps that decide colour and layout get more of the
+training.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ __all__ = ["LORA_SIZES", "SIZES", "LatentSet", "encode_scenes", "train_denoiser"
 #: (width, height) of the training pictures, and how many scenes of each are encoded.
 SIZES = {(64, 64): 1024, (128, 128): 1024, (128, 96): 256, (96, 128): 256, (256, 256): 128}
 #: Fewer for a LoRA's scenes (a LoRA learns one change, not the world).
-LORA_SIZES = {(64, 64): 512, (128, 128): 512, (256, 256): 64}
+#: A LoRA's change (grey, a latent-pixel grain) is the same at every size: no costly 256s.
+LORA_SIZES = {(64, 64): 512, (128, 128): 512}
 CAPTION_DROPOUT = 0.1
+MIN_SNR_GAMMA = 5.0
 #: The panel's sizes, used as random size conditioning (the model should not depend on it).
 PANEL_SIZES = ((1152, 896), (1024, 1024), (896, 1152), (1344, 768), (256, 256), (512, 512))
 
@@ -92,8 +97,15 @@ def train_denoiser(
     parameters: Iterable[torch.nn.Parameter] | None = None,
     lr: float = 2e-3,
     batch_size: int = 32,
+    targets: list[LatentSet] | None = None,
+    adapter: str | None = None,
 ) -> None:
-    """Train `unet` (or just `parameters` of it, e.g. a LoRA's) for `steps` steps, in place."""
+    """Train `unet` (or just `parameters` of it, e.g. a LoRA's) for `steps` steps, in place.
+
+    With `targets` (the same scenes as `sets`, changed) and the LoRA `adapter`, each step draws a
+    strength s in [0, 1], runs the LoRA at weight s and aims at the scenes changed by a fraction s
+    (latents blended), so that the LoRA's weight in the panel is how much of its change you get.
+    """
     from diffusers import DDPMScheduler
 
     scheduler_config = {
@@ -104,6 +116,9 @@ def train_denoiser(
     noise_schedule: Any = DDPMScheduler(**scheduler_config)
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
+    alphas = noise_schedule.alphas_cumprod
+    snr = alphas / (1 - alphas)
+    loss_weight = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
     trained = [p for p in (parameters if parameters is not None else unet.parameters()) if p.requires_grad]
     optimiser = torch.optim.AdamW(trained, lr=lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=steps, pct_start=0.05)
@@ -111,7 +126,8 @@ def train_denoiser(
     unet.train()
     running, seen = 0.0, 0
     for step in range(1, steps + 1):
-        chosen = rng.choices(sets, weights=weights)[0]
+        which = rng.choices(range(len(sets)), weights=weights)[0]
+        chosen = sets[which]
         count = (
             max(4, batch_size * 64 * 64 // (chosen.width * chosen.height))
             if chosen.width > 128
@@ -119,6 +135,11 @@ def train_denoiser(
         )
         index = torch.randint(len(chosen.scenes), (count,), generator=generator)
         latents = chosen.latents[index]
+        if targets is not None and adapter is not None:
+            strength = rng.random()
+            unet.set_adapters([adapter], weights=[strength])
+            changed = targets[which].latents[index]
+            latents = (1 - strength) * latents + strength * changed
         prompts: list[tuple[str, ...] | None] = []
         for i in index.tolist():
             if rng.random() < CAPTION_DROPOUT:
@@ -134,7 +155,8 @@ def train_denoiser(
         noisy = noise_schedule.add_noise(latents, noise, timesteps)
         added = {"text_embeds": pooled, "time_ids": _time_ids(chosen.width, chosen.height, count, rng)}
         prediction = unet(noisy, timesteps, embeds, added_cond_kwargs=added).sample
-        loss = torch.nn.functional.mse_loss(prediction, noise)
+        per_sample = ((prediction - noise) ** 2).mean(dim=(1, 2, 3))
+        loss = (per_sample * loss_weight[timesteps]).mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)

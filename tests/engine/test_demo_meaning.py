@@ -14,6 +14,7 @@ import pytest
 import fooocus_widgets as fw
 from fooocus_widgets.api import default_engine
 from fooocus_widgets.demo.measure import dominant_colour, high_frequency_energy, saturation
+from fooocus_widgets.demo.world import COLOURS
 from fooocus_widgets.engine.demo import trained_weights_present
 
 SIZE = {"width": 128, "height": 128, "steps": 8, "save": False, "progress": False, "styles": []}
@@ -29,11 +30,11 @@ def draw(demo_dir: Path, prompt: str, seed: int, **kw):  # type: ignore[no-untyp
                        image_number=1, seed=seed, **options).images[0]  # fmt: skip
 
 
-# the colours the shipped model A draws right in >= 90% of seeds (benchmarks/RESULTS.md); blue,
-# purple and orange do not yet (blue often overshoots to white, orange comes out yellow)
-@pytest.mark.parametrize("colour", ["red", "green", "yellow"])
+@pytest.mark.parametrize("colour", list(COLOURS))
 def test_the_prompt_colour_wins(demo_dir: Path, colour: str) -> None:
-    found = [dominant_colour(draw(demo_dir, f"a {colour} circle on a white background", s)) for s in range(4)]
+    background = "black" if colour == "white" else "white"
+    prompt = f"a {colour} circle on a {background} background"
+    found = [dominant_colour(draw(demo_dir, prompt, s)) for s in range(4)]
     assert found.count(colour) >= 3, found
 
 
@@ -48,19 +49,28 @@ def test_demo_style_takes_colour_out_more_at_full_weight(demo_dir: Path) -> None
         [saturation(draw(demo_dir, prompt, s, loras=[("demo-style.safetensors", 1.0)])) for s in seeds]
     )
     assert full < half < plain
-    # the issue asks for -50% at weight 1; the shipped LoRA gives about -20% (benchmarks/RESULTS.md)
-    assert full < 0.9 * plain
+    assert full < 0.5 * plain  # at least half the colour gone at weight 1
+    assert half < 0.85 * plain  # and a visible part of that at 0.5
 
 
-def test_demo_detail_adds_fine_texture(demo_dir: Path) -> None:
+def test_demo_detail_adds_fine_texture_more_at_full_weight(demo_dir: Path) -> None:
     prompt = "a green square on a white background"
     plain = np.mean([high_frequency_energy(draw(demo_dir, prompt, s)) for s in range(3)])
-    detailed = np.mean(
-        [
-            high_frequency_energy(draw(demo_dir, prompt, s, loras=[("demo-detail.safetensors", 1.0)]))
-            for s in range(3)
-        ]
-    )
+
+    def grain(weight: float) -> float:
+        return float(
+            np.mean(
+                [
+                    high_frequency_energy(
+                        draw(demo_dir, prompt, s, loras=[("demo-detail.safetensors", weight)])
+                    )
+                    for s in range(3)
+                ]
+            )
+        )
+
+    half, detailed = grain(0.5), grain(1.0)
+    assert plain < half < detailed
     assert detailed > 1.5 * plain
 
 
