@@ -62,3 +62,5 @@ def test_quickstart_runs_top_to_bottom(tmp_path: Path, monkeypatch: pytest.Monke
     # the panel's state was saved beside the notebook (the kernel was told its path, as Jupyter does)
     saved = work / ".fooocus_widgets" / "state" / "quickstart.ipynb" / "quickstart.json"
     assert '"base_model": "demo-sdxl-a.safetensors"' in saved.read_text()
+    # the first run fills in a prompt the demo models know
+    assert '"prompt": "a red circle on the left on a white background"' in saved.read_text()

@@ -68,7 +68,7 @@ def test_panel_renders_and_edits_reach_the_kernel_and_the_file_store(page: Page,
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1600})  # the whole panel below Lab's toolbar
     root.scroll_into_view_if_needed()
-    root.screenshot(path=str(ARTIFACTS / "panel.png"))
+    root.screenshot(path=str(ARTIFACTS / "panel-settings.png"))
 
 
 def test_untrusted_text_is_shown_as_text(page: Page, lab: LabServer) -> None:
