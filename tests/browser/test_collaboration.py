@@ -3,7 +3,6 @@ Reconnect from one page or from both at once."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -63,11 +62,6 @@ def expect_output(page: Page, index: int, text: str, timeout: float) -> None:
         raise AssertionError(f"cell {index} does not show {text!r} after {timeout} ms: {state}") from None
 
 
-@pytest.mark.xfail(
-    reason="flaky, issue 9 still open: about 1 run in 5, after a restart one window's panel stays "
-    "dead or a cell's output is lost although the window healed its kernel connection",
-    strict=False,
-)
 def test_crash_rounds_with_reconnect_in_one_page_never_hang_either(
     browser_page_factory: PageFactory, collaborative_lab: LabServer
 ) -> None:

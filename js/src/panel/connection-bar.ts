@@ -13,7 +13,12 @@ import { h } from './dom';
 
 export function connectionBar(b: Binder, monitor: ConnectionMonitor, reconnect: () => void): HTMLElement {
   const text = h('span', 'fw-connection-text', { 'data-fw': 'connection-text' });
-  const button = h('button', 'fw-button fw-primary fw-reconnect', { type: 'button', 'data-fw': 'reconnect' }, ['Reconnect']);
+  const button = h(
+    'button',
+    'fw-button fw-primary fw-reconnect',
+    { type: 'button', 'data-fw': 'reconnect', title: 'Bring back this panel and every other panel of the notebook that lost its kernel' },
+    ['Reconnect']
+  );
   const auto = h('input', '', { type: 'checkbox', 'data-fw': 'auto-reconnect' });
   const autoLabel = h('label', 'fw-check fw-auto', { title: 'Reconnect by itself when the kernel comes back after a crash' }, [
     auto,
