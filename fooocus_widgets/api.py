@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import GenerationInputError
 from .folders import ModelFolders, default_output_dir
 from .outputs import save_image
 from .params import GenerationPlan, plan_generation
 from .presets import load_preset
-from .state import LoraSlot, PanelState
+from .state import INPUT_IMAGE_MODES, InputImageSettings, LoraSlot, PanelState
 from .styles import load_styles
 
 if TYPE_CHECKING:
@@ -169,6 +170,8 @@ def generate(
     preset: str | Path | dict[str, Any] | None = None,
     save: bool = True,
     progress: bool = True,
+    input_image: Image.Image | str | Path | None = None,
+    uov_mode: str = NOT_GIVEN,
 ) -> GenerationResult:
     """Generate images with SDXL, Fooocus-style, without a panel.
 
@@ -179,6 +182,14 @@ def generate(
     under ``<models_dir>/loras`` as ``"file"`` or ``(file, weight)``. `seed` None draws a random
     seed; image i uses seed + i. `width`/`height` override `aspect_ratio` ("1152*896").
     Bad values raise `ValueError` naming the argument and what is allowed.
+
+    `input_image` (a PIL image or a path to an image file) varies that image instead of starting
+    from noise, as Fooocus's "Upscale or Variation" tab does: `uov_mode` "Vary (Subtle)" (the
+    default, denoise 0.5) or "Vary (Strong)" (0.85); the Upscale modes are not available yet and
+    are refused. The output size then follows the input image (its area brought into Fooocus's
+    1024..2048 "shape ceil" range), not `aspect_ratio`; `width` and `height` together run it at
+    exactly that size instead. Each image's parameters record the mode, the denoise and the
+    input's sha256 content hash.
     """
     warnings: list[str] = []
     base = PanelState()
@@ -204,10 +215,32 @@ def generate(
         changes["loras"] = _lora_slots(loras)
     if seed is not NOT_GIVEN:
         changes.update(seed=seed if seed is not None else base.seed, random_seed=seed is None)
+    opened = None
+    if input_image is not None:
+        from .input_images import open_input_image
+
+        opened = open_input_image(input_image)
+        mode = INPUT_IMAGE_MODES[0] if uov_mode is NOT_GIVEN else uov_mode
+        changes["input_image"] = InputImageSettings(enabled=True, mode=mode, image=opened.sha256)
+        if aspect_ratio is not NOT_GIVEN:
+            warnings.append(
+                "aspect_ratio is not used with an input image: the size follows the input image "
+                "(give width and height to choose it)."
+            )
+    elif uov_mode is not NOT_GIVEN:
+        raise GenerationInputError(
+            f"uov_mode {uov_mode!r} needs an input image; give input_image (a PIL image or a path)."
+        )
     state = base.replace(**changes)
     folders = ModelFolders.resolve(models_dir)
     plan = plan_generation(
-        state, folders=folders, styles=load_styles([folders.styles]), width=width, height=height, steps=steps
+        state,
+        folders=folders,
+        styles=load_styles([folders.styles]),
+        width=width,
+        height=height,
+        steps=steps,
+        input_image=opened,
     )
     warnings += list(plan.warnings)
     return run_plan(

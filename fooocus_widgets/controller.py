@@ -99,7 +99,9 @@ class PanelController:
 
     def plan(self, seeds: Sequence[int] | None = None) -> GenerationPlan:
         """The plan for the panel's current state (raises `GenerationInputError`)."""
-        return plan_generation(self.panel.state, folders=self.folders, styles=self.styles, seeds=seeds)
+        return plan_generation(
+            self.panel.state, folders=self.folders, styles=self.styles, seeds=seeds, images=self.images
+        )
 
     def generate(
         self, seeds: Sequence[int] | None = None, *, keep_results: bool = False

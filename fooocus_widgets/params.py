@@ -1,5 +1,6 @@
 """From what the user set to what the engine runs: `plan_generation` turns a `PanelState` into a
-`GenerationPlan` (steps, size, seeds, prompt pieces, files to load), checking everything up front.
+`GenerationPlan` (steps, size, seeds, prompt pieces, files to load, the input image to vary),
+checking everything up front.
 
 Every problem a user can fix (a missing model, a pickle file, a missing performance LoRA, a size
 that is not a multiple of 8) is a `GenerationInputError` whose message says what is wrong and
@@ -14,16 +15,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import GenerationInputError
 from .folders import PICKLE_SUFFIXES, ModelFolders
-from .state import MAX_SEED, MAX_SIDE, MEMORY_MODES, MIN_SIDE, SIZE_MULTIPLE, PanelState
+from .state import INPUT_IMAGE_MODES, MAX_SEED, MAX_SIDE, MEMORY_MODES, MIN_SIDE, SIZE_MULTIPLE, PanelState
 from .styles import StyleLibrary, styled_prompts
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .input_images import InputImage
 
 __all__ = [
     "PERFORMANCE_PRESETS",
     "GenerationInputError",
+    "VARY_DENOISE",
     "GenerationPlan",
+    "InputImagePlan",
     "LoraRef",
     "ModelRef",
     "PerformancePreset",
@@ -70,6 +79,9 @@ PERFORMANCE_PRESETS: dict[str, PerformancePreset] = {
     ),
 }
 
+#: Fooocus's denoising strength of each Vary mode: how far from the input image the result may go.
+VARY_DENOISE: dict[str, float] = {"Vary (Subtle)": 0.5, "Vary (Strong)": 0.85}
+
 #: The most steps `generate(steps=...)` may ask for.
 MAX_STEPS = 200
 
@@ -98,6 +110,26 @@ class LoraRef:
 
 
 @dataclass(frozen=True)
+class InputImagePlan:
+    """The input image a plan starts from (Vary): image-to-image instead of pure noise."""
+
+    mode: str
+    """One of `VARY_DENOISE`'s modes."""
+    denoise: float
+    """Denoising strength: 0 keeps the input, 1 ignores it."""
+    sha256: str
+    """The input's content hash (see `input_images.InputImage.sha256`)."""
+    image: Image.Image = field(compare=False, repr=False)
+    """The input as RGB, already at the plan's width x height."""
+    source_size: tuple[int, int] = (0, 0)
+    """(width, height) of the input before it was sized for the run."""
+
+
+class _ImageSource(Protocol):
+    def get(self, digest: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
 class GenerationPlan:
     """Everything one Generate does, resolved and checked."""
 
@@ -122,6 +154,8 @@ class GenerationPlan:
     output_format: str
     memory_mode: str = MEMORY_MODES[0]
     warnings: tuple[str, ...] = field(default=())
+    input_image: InputImagePlan | None = None
+    """The image a Vary starts from; None for plain text-to-image."""
 
     @property
     def image_number(self) -> int:
@@ -130,7 +164,7 @@ class GenerationPlan:
 
     def parameters(self, seed: int) -> dict[str, object]:
         """The parameters of one image, as embedded in the saved file and shown to users."""
-        return {
+        parameters: dict[str, object] = {
             "prompt": self.prompt,
             "negative_prompt": self.negative_prompt,
             "styles": list(self.styles),
@@ -148,6 +182,14 @@ class GenerationPlan:
             "base_model": self.model.name,
             "loras": [{"file": lora.name, "weight": lora.weight} for lora in self.loras],
         }
+        if self.input_image is not None:
+            parameters["input_image"] = {
+                "mode": self.input_image.mode,
+                "denoise": self.input_image.denoise,
+                "sha256": self.input_image.sha256,
+                "source_size": list(self.input_image.source_size),
+            }
+        return parameters
 
 
 def check_size(width: int, height: int) -> None:
@@ -223,14 +265,26 @@ def plan_generation(
     steps: int | None = None,
     seeds: Sequence[int] | None = None,
     rng: random.Random | None = None,
+    input_image: InputImage | Image.Image | str | Path | bytes | None = None,
+    images: _ImageSource | None = None,
 ) -> GenerationPlan:
     """Resolve `state` into a checked `GenerationPlan`.
 
     `width`/`height` override the aspect ratio and `steps` the performance's step count (both as
     the Python API allows). A random seed is drawn when `state.random_seed` is on; `seeds` gives
     the exact seeds instead (resuming an interrupted batch).
+
+    When `state.input_image` is on, the plan varies an input image: `input_image` (an opened
+    `InputImage`, a PIL image, a path or file bytes), else the image whose hash the state holds,
+    read from `images` (an `ImageStore`). Its size then follows the input (Fooocus's sizing, see
+    `input_images.vary_size`), not the aspect ratio; `width` and `height`, given together, run it
+    at exactly that size instead. Only the Vary modes run for now; the Upscale modes are refused.
     """
-    w, h = (width or state.width), (height or state.height)
+    vary = _plan_input_image(state, input_image, images, width, height)
+    if vary is not None:
+        w, h = vary.image.size
+    else:
+        w, h = (width or state.width), (height or state.height)
     check_size(w, h)
     preset = PERFORMANCE_PRESETS[state.performance]
     if steps is not None and (
@@ -296,4 +350,65 @@ def plan_generation(
         output_format=state.output_format,
         memory_mode=state.memory_mode,
         warnings=tuple(warnings),
+        input_image=vary,
     )
+
+
+def _plan_input_image(
+    state: PanelState,
+    given: Any,
+    images: _ImageSource | None,
+    width: int | None,
+    height: int | None,
+) -> InputImagePlan | None:
+    """The checked input image of a plan (None when the input image is off)."""
+    settings = state.input_image
+    if not settings.enabled:
+        if given is not None:
+            raise GenerationInputError(
+                "An input image was given, but the input image is switched off (input_image.enabled); "
+                "switch it on to vary the image, or leave the image out."
+            )
+        return None
+    mode = settings.mode
+    if mode not in INPUT_IMAGE_MODES:
+        raise GenerationInputError(
+            f"Input image mode {mode!r} is not known; allowed: {', '.join(INPUT_IMAGE_MODES)}."
+        )
+    if mode not in VARY_DENOISE:
+        raise GenerationInputError(
+            f"{mode} is not available yet; allowed for now: {' or '.join(VARY_DENOISE)}. "
+            "Nothing was generated."
+        )
+    from .input_images import InputImage, open_input_image, prepare_for_vary
+
+    if given is None:
+        digest = settings.image
+        if not digest:
+            raise GenerationInputError(
+                f"{mode} needs an input image and none is set; add one, or switch the input image off."
+            )
+        data = images.get(digest) if images is not None else None
+        if data is None:
+            raise GenerationInputError(
+                f"The input image {digest[:12]}... was not found in the image store; add the image again."
+            )
+        source = open_input_image(data, name=f"{digest[:12]}...")
+    else:
+        source = given if isinstance(given, InputImage) else open_input_image(given)
+        if settings.image and settings.image != source.sha256:
+            raise GenerationInputError(
+                f"The input image given (sha256 {source.sha256[:12]}...) is not the one the settings name "
+                f"({settings.image[:12]}...); give the same image or clear input_image.image."
+            )
+    if (width is None) != (height is None):
+        raise GenerationInputError(
+            "With an input image, give both width and height (to run at exactly that size) or neither "
+            "(the size then follows the input image, as in Fooocus)."
+        )
+    size = None
+    if width is not None and height is not None:
+        check_size(width, height)
+        size = (width, height)
+    prepared = prepare_for_vary(source.image, size)
+    return InputImagePlan(mode, VARY_DENOISE[mode], source.sha256, prepared, source.size)

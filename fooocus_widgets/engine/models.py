@@ -139,6 +139,9 @@ class LoadedModel:
     offload: str = "none"
     """"none", "model" (model CPU offload) or "sequential"."""
     vae_tiling: bool = False
+    img2img: Any = None
+    """The image-to-image pipeline made from `pipe`'s own components (see `img2img`), built on
+    first use; dropped with the model."""
 
 
 def _identity(path: Path | None, name: str) -> tuple[object, ...]:
@@ -221,6 +224,7 @@ class ModelManager:
         if self.current is not None:
             released.append(self.current.ref.name)
             released += [f"LoRA {name}" for name in self.current.adapters]
+            self.current.img2img = None
             self.current.pipe = None
             self.current = None
         gc.collect()

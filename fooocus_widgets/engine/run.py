@@ -5,7 +5,9 @@ it and `generate()` waits for it. (Each thread that calls torch on the CPU gets 
 team; with two teams there are more threads than cores, libgomp throttles its spin-wait and
 every small op pays a wake-up: a demo-size model ran 1.7x slower on 2 cores.) One job runs at a
 time. A run reports through `RunEvents` (status, per-step progress, previews, each finished
-image) and obeys `RunControl` (Stop ends the batch, Skip ends the current image). It never keeps
+image) and obeys `RunControl` (Stop ends the batch, Skip ends the current image). A plan with an
+input image (Vary) denoises that image with the image-to-image pipeline (`img2img`), which shares
+the loaded model's components; everything else is the same. It never keeps
 a reference to the pipeline in a callback or a stored exception, so releasing the model really
 frees it.
 """
@@ -26,6 +28,7 @@ from PIL import Image
 
 from ..errors import GenerationError
 from ..params import GenerationPlan
+from .img2img import vary_latents
 from .memory import collect, empty_cuda_cache
 from .models import ModelManager
 from .preview import latents_to_preview
@@ -296,21 +299,29 @@ class Engine:
                 pipeline._interrupt = True  # diffusers' own flag: the remaining steps are skipped
             return tensors
 
-        generator = torch.Generator("cpu").manual_seed(seed)
-        latents = pipe(
+        call: dict[str, Any] = {
             **embeds,
-            num_inference_steps=steps,
-            guidance_scale=plan.guidance_scale,
-            width=plan.width,
-            height=plan.height,
-            generator=generator,
-            output_type="latent",
-            callback_on_step_end=on_step,
-            callback_on_step_end_tensor_inputs=["latents"],
-        ).images
+            "guidance_scale": plan.guidance_scale,
+            "generator": torch.Generator("cpu").manual_seed(seed),
+            "output_type": "latent",
+            "callback_on_step_end": on_step,
+            "callback_on_step_end_tensor_inputs": ["latents"],
+        }
+        if plan.input_image is not None:  # Vary: image-to-image from the input image
+            current = self.models.current
+            assert current is not None
+            latents = vary_latents(
+                current,
+                plan.input_image.image,
+                denoise=plan.input_image.denoise,
+                steps=steps,
+                call_kwargs=call,
+            )
+        else:
+            latents = pipe(num_inference_steps=steps, width=plan.width, height=plan.height, **call).images
         if control.stop.is_set() or control.skip.is_set():
             return None
-        return latents  # type: ignore[no-any-return]
+        return latents
 
 
 # Adapted from diffusers src/diffusers/pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py

@@ -14,7 +14,8 @@ from safetensors.torch import save_file
 
 from fooocus_widgets import FooocusPanel, ImageStore, MemoryStore
 from fooocus_widgets.engine.run import Engine
-from fooocus_widgets.state import LoraSlot, PanelState
+from fooocus_widgets.input_images import vary_size
+from fooocus_widgets.state import InputImageSettings, LoraSlot, PanelState
 
 
 @pytest.fixture
@@ -299,3 +300,36 @@ def test_a_failure_inside_the_engine_is_explained_and_the_panel_recovers(
     monkeypatch.undo()
     generate(panel)
     assert panel.error == ""
+
+
+def _png(colour: tuple[int, int, int], size: tuple[int, int] = (96, 64)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_panel_varies_its_input_image_from_the_image_store(
+    panel: FooocusPanel, demo_dir: Path, tmp_path: Path
+) -> None:
+    digest = panel.controller.images.put(_png((220, 30, 30)))
+    panel.state = panel.state.replace(
+        image_number=1,
+        performance="Lightning",  # 4 steps: Vary runs at Fooocus's 1024-pixel size
+        input_image=InputImageSettings(enabled=True, mode="Vary (Subtle)", image=digest),
+    )
+    assert panel.controller.plan().input_image is not None
+    generate(panel)
+    assert panel.error == ""
+    [entry] = panel.results
+    with Image.open(entry["path"]) as saved:
+        assert saved.size == vary_size(96, 64)  # Fooocus's size for Vary, not the aspect ratio
+
+
+def test_an_input_image_missing_from_the_store_is_refused_with_the_reason(panel: FooocusPanel) -> None:
+    panel.state = panel.state.replace(
+        input_image=InputImageSettings(enabled=True, mode="Vary (Strong)", image="ab" * 32)
+    )
+    generate(panel)
+    assert "not found" in panel.error
+    assert panel.results == []
+    assert panel.state.input_image.image == "ab" * 32  # nothing the user gave is dropped
