@@ -93,7 +93,7 @@ describe('RestartReplyWatch link state', () => {
     emit('restarting');
     expect(said).toEqual(['checking']);
     emit('idle');
-    await vi.waitFor(() => expect(said.at(-1)).toBe('ok'));
+    await vi.waitFor(() => expect(said[said.length - 1]).toBe('ok'));
     expect(k.reconnect).toHaveBeenCalledTimes(1); // 'ok' only after the heal
     expect(said.filter(s => s === 'ok')).toHaveLength(1);
     watch.dispose();
