@@ -7,11 +7,15 @@ all torch work:
 - bare:   ``pipe(prompt=..., output_type="pil")``, diffusers alone;
 - api:    ``fooocus_widgets.generate(...)`` with saving (PNG with embedded parameters, history);
 - panel:  ``FooocusPanel.generate(wait=True)`` with live previews, thumbnails, the image store
-          and trait updates, as the panel runs it (no browser attached).
+          and trait updates, as the panel runs it (no browser attached);
+- vary bare / vary api: Vary (Subtle) of a picture of the same size, as diffusers' SDXL img2img
+          pipeline made with ``from_pipe`` from the same components (the steps and strength
+          Fooocus runs: `schedule_for`) against ``fooocus_widgets.generate(input_image=...)``.
 
-It prints the ratios api/bare and panel/bare. Target on CPU with a demo-size model at 512x512:
-api/bare <= 1.10. With ``--full`` (needs a GPU) the model is the full SDXL architecture with
-random fp16 weights at 1024x1024, 30 steps (target <= 1.03).
+It prints the ratios api/bare, panel/bare and vary api / vary bare. Target on CPU with a
+demo-size model at 512x512: api/bare and vary api / vary bare <= 1.10. With ``--full`` (needs a
+GPU) the model is the full SDXL architecture with random fp16 weights at 1024x1024, 30 steps
+(target <= 1.03).
 
     python benchmarks/overhead.py [--reps 5] [--steps 30] [--size 512] [--full]
 """
@@ -30,6 +34,7 @@ import torch
 import fooocus_widgets as fw
 from fooocus_widgets.api import default_engine
 from fooocus_widgets.engine.demo import write_demo_models, write_sdxl_size_checkpoint
+from fooocus_widgets.engine.img2img import schedule_for
 from fooocus_widgets.engine.samplers import make_scheduler
 from fooocus_widgets.folders import ModelFolders
 from fooocus_widgets.params import plan_generation
@@ -145,10 +150,72 @@ def main() -> None:
         assert not panel.error, panel.error
         return time.perf_counter() - start
 
-    runs: dict[str, list[float]] = {"bare": [], "api": [], "panel": []}
-    bare(), api(), through_panel()  # warm-up: caches, allocator, first-call costs
+    from diffusers import StableDiffusionXLImg2ImgPipeline
+    from PIL import Image
+
+    picture = Image.new("RGB", (args.size, args.size), (220, 30, 30))
+    vary_steps, vary_strength = schedule_for(args.steps, 0.5)
+    img2img = engine.submit(
+        lambda: StableDiffusionXLImg2ImgPipeline.from_pipe(pipe, dtype=pipe.unet.dtype)
+    ).result()
+    img2img.set_progress_bar_config(disable=True)  # as the engine's pipelines
+
+    def vary_bare_call() -> None:
+        img2img(
+            prompt=PROMPT,
+            negative_prompt=NEGATIVE,
+            image=picture,
+            strength=vary_strength,
+            num_inference_steps=vary_steps,
+            guidance_scale=state.guidance_scale,
+            generator=torch.Generator("cpu").manual_seed(7),
+            output_type="pil",
+        )
+
+    def vary_bare() -> float:
+        img2img.scheduler = make_scheduler(base_config, args.sampler, "normal")[0]
+        sync()
+        start = time.perf_counter()
+        engine.submit(vary_bare_call).result()
+        sync()
+        return time.perf_counter() - start
+
+    def vary_api() -> float:
+        sync()
+        start = time.perf_counter()
+        fw.generate(
+            PROMPT,
+            model=model,
+            negative_prompt=NEGATIVE,
+            models_dir=models,
+            width=args.size,
+            height=args.size,
+            steps=args.steps,
+            seed=7,
+            image_number=1,
+            styles=(),
+            sampler=args.sampler,
+            scheduler="normal",
+            output_dir=out,
+            progress=False,
+            input_image=picture,
+            uov_mode="Vary (Subtle)",
+        )
+        sync()
+        return time.perf_counter() - start
+
+    contenders = {
+        "bare": bare,
+        "api": api,
+        "panel": through_panel,
+        "vary bare": vary_bare,
+        "vary api": vary_api,
+    }
+    runs: dict[str, list[float]] = {name: [] for name in contenders}
+    for fn in contenders.values():  # warm-up: caches, allocator, first-call costs
+        fn()
     for _ in range(args.reps):
-        for name, fn in (("bare", bare), ("api", api), ("panel", through_panel)):
+        for name, fn in contenders.items():
             runs[name].append(fn())
 
     device = (
@@ -165,10 +232,11 @@ def main() -> None:
     )
     for name, times in runs.items():
         print(
-            f"  {name:5s} median {medians[name]:.3f} s/image   runs: {', '.join(f'{t:.3f}' for t in times)}"
+            f"  {name:9s} median {medians[name]:.3f} s/image   runs: {', '.join(f'{t:.3f}' for t in times)}"
         )
     print(f"ratio api/bare:   {medians['api'] / medians['bare']:.3f}")
     print(f"ratio panel/bare: {medians['panel'] / medians['bare']:.3f}")
+    print(f"ratio vary api / vary bare: {medians['vary api'] / medians['vary bare']:.3f}")
 
 
 if __name__ == "__main__":
