@@ -27,7 +27,9 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -101,18 +103,19 @@ def main() -> None:
             output_type="pil",
         )
 
-    def bare() -> float:
-        # on the engine's thread, like the other two (see above)
-        pipe.scheduler = make_scheduler(base_config, args.sampler, "normal")[0]
+    def timed(call: Callable[[], object]) -> float:
         sync()
         start = time.perf_counter()
-        engine.submit(bare_call).result()
+        call()
         sync()
         return time.perf_counter() - start
 
-    def api() -> float:
-        sync()
-        start = time.perf_counter()
+    def bare() -> float:
+        # on the engine's thread, like the other two (see above)
+        pipe.scheduler = make_scheduler(base_config, args.sampler, "normal")[0]
+        return timed(lambda: engine.submit(bare_call).result())
+
+    def generate(**extra: Any) -> None:
         fw.generate(
             PROMPT,
             model=model,
@@ -128,9 +131,11 @@ def main() -> None:
             scheduler="normal",
             output_dir=out,
             progress=False,
+            **extra,
         )
-        sync()
-        return time.perf_counter() - start
+
+    def api() -> float:
+        return timed(generate)
 
     panel = fw.FooocusPanel(
         key="bench",
@@ -142,13 +147,10 @@ def main() -> None:
     )
 
     def through_panel() -> float:
-        sync()
-        start = time.perf_counter()
         panel.controller.plan = lambda seeds=None: plan  # type: ignore[method-assign]  # same steps as the others
-        panel.generate(wait=True)
-        sync()
+        elapsed = timed(lambda: panel.generate(wait=True))
         assert not panel.error, panel.error
-        return time.perf_counter() - start
+        return elapsed
 
     from diffusers import StableDiffusionXLImg2ImgPipeline
     from PIL import Image
@@ -174,35 +176,10 @@ def main() -> None:
 
     def vary_bare() -> float:
         img2img.scheduler = make_scheduler(base_config, args.sampler, "normal")[0]
-        sync()
-        start = time.perf_counter()
-        engine.submit(vary_bare_call).result()
-        sync()
-        return time.perf_counter() - start
+        return timed(lambda: engine.submit(vary_bare_call).result())
 
     def vary_api() -> float:
-        sync()
-        start = time.perf_counter()
-        fw.generate(
-            PROMPT,
-            model=model,
-            negative_prompt=NEGATIVE,
-            models_dir=models,
-            width=args.size,
-            height=args.size,
-            steps=args.steps,
-            seed=7,
-            image_number=1,
-            styles=(),
-            sampler=args.sampler,
-            scheduler="normal",
-            output_dir=out,
-            progress=False,
-            input_image=picture,
-            uov_mode="Vary (Subtle)",
-        )
-        sync()
-        return time.perf_counter() - start
+        return timed(lambda: generate(input_image=picture, uov_mode="Vary (Subtle)"))
 
     contenders = {
         "bare": bare,
